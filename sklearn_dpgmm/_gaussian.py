@@ -82,7 +82,9 @@ def full_covariances(covariances, covariance_type, n_components, n_features):
     if covariance_type == "full":
         return np.array(covariances, dtype=float)
     if covariance_type == "tied":
-        return np.broadcast_to(covariances, (n_components, n_features, n_features)).copy()
+        return np.broadcast_to(
+            covariances, (n_components, n_features, n_features)
+        ).copy()
     if covariance_type == "diag":
         return np.stack([np.diag(c) for c in covariances])
     return np.stack([np.eye(n_features) * c for c in covariances])
@@ -136,11 +138,7 @@ def _squared_mahalanobis(X, means, prec_chol, covariance_type):
         return _row_sq_dist(y, mu)
     if covariance_type == "diag":
         p2 = prec_chol**2
-        return (
-            (X * X) @ p2.T
-            - 2.0 * X @ (means * p2).T
-            + np.sum(means**2 * p2, axis=1)
-        )
+        return (X * X) @ p2.T - 2.0 * X @ (means * p2).T + np.sum(means**2 * p2, axis=1)
     p2 = prec_chol**2
     return p2 * _row_sq_dist(X, means)
 

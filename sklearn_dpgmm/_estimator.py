@@ -1,0 +1,695 @@
+"""The differentially private Gaussian mixture estimator."""
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.mixture import GaussianMixture
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _validation as v
+from ._allocation import ALLOCATIONS, split_budget
+from ._gaussian import (
+    COVARIANCE_TYPES,
+    log_resp_blocks,
+    precision_cholesky,
+    precisions_from_cholesky,
+)
+from ._geometry import Box
+from ._mstep import MixtureParams, m_step
+from ._statistics import (
+    GROUPS,
+    Sensitivities,
+    accumulate,
+    add_noise,
+    empty_statistics,
+    sensitivities,
+)
+from .accounting import epsilon_from_gdp, gdp_from_epsilon_delta
+from .budget import charge_active_budget
+from .exceptions import PrivacyLeakWarning
+from .kl import kl_mixture_mc
+
+# The calibrated GDP parameter is shrunk by this relative amount so that
+# rounding in the composition of the per-release parameters can never push
+# epsilon_spent_ above the requested epsilon.
+_CALIBRATION_MARGIN = 1e-10
+
+# Pseudo-records per unit of noise std granted to each component in the
+# M-step (see _mstep.pseudo_count).
+_PRIOR_STRENGTH = 1.0
+
+# Monte Carlo settings of kl_to_nonprivate_.
+KL_N_SAMPLES = 20_000
+KL_SEED = 0
+
+
+class DPGaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by differentially private EM.
+
+    The estimator clips every record into the public box ``bounds``, runs a
+    fixed number of EM iterations in which each iteration's sufficient
+    statistics are released through the Gaussian mechanism, and turns the noisy
+    statistics into a valid mixture. The released parameters are
+    (``epsilon``, ``delta``)-differentially private; see Notes.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        Covariance structure, with the meaning it has in
+        :class:`sklearn.mixture.GaussianMixture`.
+
+    epsilon : float, default=1.0
+        Privacy-loss bound of the whole fit, ``epsilon > 0``. ``np.inf`` fits
+        without noise (no privacy).
+
+    delta : float, default=1e-5
+        Probability of failure of the guarantee, in (0, 1). Choose it well
+        below ``1 / n_samples``.
+
+    bounds : tuple (lower, upper) or None, default=None
+        Public box the records are clipped into. ``lower`` and ``upper`` are
+        scalars or arrays of length ``n_features`` with ``lower < upper``. They
+        must not be derived from the data. ``None`` reads the box from the data:
+        the guarantee is then void and a :class:`PrivacyLeakWarning` is issued.
+
+    max_iter : int, default=10
+        Number of private EM iterations; all of them run (there is no
+        data-dependent stopping rule). More iterations split the budget
+        thinner.
+
+    reg_covar : float, default=1e-6
+        Non-negative amount added to the diagonal of every covariance, in the
+        units of the data.
+
+    init_params : {"random"}, default="random"
+        Initialisation when no ``*_init`` is given. ``"random"`` is independent
+        of the data: equal weights, means drawn uniformly in the box, and
+        covariances of a uniform distribution over the box shrunk by
+        ``n_components ** (2 / n_features)``.
+
+    weights_init : array-like of shape (n_components,), default=None
+        Initial weights, public by assumption.
+
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial means, public by assumption.
+
+    precisions_init : array-like, default=None
+        Initial precisions (inverse covariances), public by assumption, shaped
+        as in :class:`sklearn.mixture.GaussianMixture`.
+
+    allocation : {"uniform"}, default="uniform"
+        How the budget is split across iterations and statistic groups.
+        ``"uniform"`` gives every release the same share.
+
+    compute_kl : bool, default=True
+        Whether ``fit`` also fits a non-private
+        :class:`~sklearn.mixture.GaussianMixture` on the clipped data and
+        estimates ``kl_to_nonprivate_``. That number is not private.
+
+    random_state : int, RandomState instance, Generator or None, default=None
+        Source of the privacy noise and of the random initialisation. ``None``
+        draws fresh entropy from the operating system, which is what a model to
+        be published needs: anyone who knows the seed can reproduce the noise.
+
+    verbose : int, default=0
+        Print progress: 1 prints the start and the end, 2 also every
+        ``verbose_interval`` iterations.
+
+    verbose_interval : int, default=10
+        Iterations between two progress lines when ``verbose >= 2``.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Released mixture weights.
+    means_ : ndarray of shape (n_components, n_features)
+        Released means, inside the box.
+    covariances_ : ndarray
+        Released covariances, shaped by ``covariance_type``.
+    precisions_ : ndarray
+        Inverses of ``covariances_``.
+    precisions_cholesky_ : ndarray
+        Cholesky factors of ``precisions_``.
+    n_iter_ : int
+        Number of EM iterations run (always ``max_iter``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+    bounds_ : tuple of ndarray
+        ``(lower, upper)`` arrays of the box used.
+    epsilon_spent_ : float
+        Epsilon consumed at ``delta`` (never above ``epsilon``).
+    noise_multipliers_ : ndarray of shape (max_iter, 3)
+        Noise standard deviation over L2 sensitivity of every Gaussian release:
+        row ``t`` is iteration ``t``, columns are the groups ``counts``,
+        ``first`` (first moments) and ``second`` (second moments). The fit is
+        ``mu``-GDP with ``mu = sqrt(sum(noise_multipliers_ ** -2))``.
+    sensitivities_ : dict
+        L2 sensitivity of each group, in normalised units.
+    noise_stds_ : ndarray of shape (max_iter, 3)
+        Noise standard deviation of each release, in normalised units.
+    kl_to_nonprivate_ : float
+        Monte Carlo estimate of KL(P_nonprivate || P_private) in nats, where
+        P_nonprivate is :class:`sklearn.mixture.GaussianMixture` with the same
+        ``n_components``, ``covariance_type`` and ``reg_covar``, fitted
+        (``random_state=0``) on the same clipped data, and the estimate uses
+        ``20000`` draws from P_nonprivate with seed ``0``. **This number reads
+        the raw data and is not covered by the privacy guarantee**; do not
+        publish it. NaN when ``compute_kl=False``.
+    kl_to_nonprivate_stderr_ : float
+        Standard error of ``kl_to_nonprivate_``.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : The non-private estimator.
+
+    Notes
+    -----
+    **Guarantee.** The released parameters (``weights_``, ``means_``,
+    ``covariances_`` and everything derived from them) are (``epsilon``,
+    ``delta``)-differentially private with respect to adding or removing one
+    record, for records clipped into ``bounds``, provided ``bounds``, the
+    ``*_init`` arrays and the hyper-parameters do not depend on the data.
+
+    **Not covered:** ``kl_to_nonprivate_``; any fit with ``bounds=None``;
+    anything computed from the training data after ``fit`` (labels, scores,
+    ``bic``/``aic`` of the training data); several fits on the same data, whose
+    budgets add up (see :class:`sklearn_dpgmm.PrivacyBudget`); a model fitted
+    with a seed someone else knows. The Gaussian noise is drawn with numpy's
+    floating-point sampler, which is not hardened against attacks on the low
+    bits of floating-point numbers.
+
+    **Mechanism.** Each iteration computes responsibilities from the previous
+    *released* parameters and releases the per-component soft counts, first
+    moments and second moments, each with Gaussian noise calibrated to its L2
+    sensitivity. Releases compose exactly in Gaussian differential privacy and
+    the noise is calibrated so that the whole fit spends exactly
+    (``epsilon``, ``delta``). ``doc/mechanism.md`` derives every step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dpgmm import DPGaussianMixture
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(-2, 0.5, (500, 2)),
+    ...                     rng.normal(2, 0.5, (500, 2))])
+    >>> gm = DPGaussianMixture(n_components=2, epsilon=1.0, bounds=(-5, 5),
+    ...                        compute_kl=False, random_state=0).fit(X)
+    >>> gm.weights_.shape, gm.means_.shape
+    ((2,), (2, 2))
+    >>> bool(gm.epsilon_spent_ <= 1.0)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": v.integer(1),
+        "covariance_type": v.options(COVARIANCE_TYPES),
+        "epsilon": v.real(
+            0,
+            np.inf,
+            closed="right",
+            allow_inf=True,
+            hint="Pass a positive budget, or np.inf to fit without noise.",
+        ),
+        "delta": v.real(
+            0, 1, hint="Pass a small positive probability, well below 1/n_samples."
+        ),
+        "bounds": v.bounds_like(),
+        "max_iter": v.integer(1),
+        "reg_covar": v.real(0, np.inf, closed="left"),
+        "init_params": v.options(("random",)),
+        "weights_init": v.none_or_array_like(),
+        "means_init": v.none_or_array_like(),
+        "precisions_init": v.none_or_array_like(),
+        "allocation": v.options(ALLOCATIONS),
+        "compute_kl": v.boolean(),
+        "random_state": v.random_state(),
+        "verbose": v.integer(0),
+        "verbose_interval": v.integer(1),
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        epsilon=1.0,
+        delta=1e-5,
+        bounds=None,
+        max_iter=10,
+        reg_covar=1e-6,
+        init_params="random",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        allocation="uniform",
+        compute_kl=True,
+        random_state=None,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.epsilon = epsilon
+        self.delta = delta
+        self.bounds = bounds
+        self.max_iter = max_iter
+        self.reg_covar = reg_covar
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.allocation = allocation
+        self.compute_kl = compute_kl
+        self.random_state = random_state
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y=None):
+        """Fit the mixture by private EM and release its parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training records. Not modified.
+        y : Ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self : DPGaussianMixture
+            The fitted estimator.
+        """
+        v.validate_parameters(self, self._parameter_constraints)
+        mu_total = self._calibrate()
+        # The budget is charged before any data is read, so a fit that would
+        # overspend a shared budget is refused without touching X.
+        charge_active_budget(mu_total, self._describe())
+
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        rng = _noise_generator(self.random_state)
+        box = self._box(X)
+        sens = sensitivities(self.covariance_type, box.half_widths)
+        mus = split_budget(mu_total, self.max_iter, len(GROUPS), self.allocation)
+        with np.errstate(divide="ignore"):
+            stds = sens.as_array()[None, :] / mus
+
+        params = self._initial_params(box, rng, X.shape[1])
+        self._print_start(mu_total)
+        for t in range(self.max_iter):
+            params = self._iteration(X, box, params, stds[t], rng)
+            self._print_iteration(t + 1)
+
+        self._store(box, params, sens, stds, mus)
+        self._print_end()
+        if self.compute_kl:
+            self._estimate_kl(X, box)
+        else:
+            self.kl_to_nonprivate_ = np.nan
+            self.kl_to_nonprivate_stderr_ = np.nan
+        return self
+
+    def _calibrate(self):
+        """Total GDP parameter of the fit for the requested (epsilon, delta)."""
+        mu = gdp_from_epsilon_delta(self.epsilon, self.delta)
+        return mu * (1.0 - _CALIBRATION_MARGIN)
+
+    def _describe(self):
+        return (
+            f"DPGaussianMixture(n_components={self.n_components}, "
+            f"covariance_type={self.covariance_type!r}, epsilon={self.epsilon})"
+        )
+
+    def _box(self, X):
+        if self.bounds is None:
+            warnings.warn(
+                "bounds=None: the clipping box is read from the data, so the "
+                "fitted model is NOT differentially private. Pass public "
+                "bounds=(lower, upper) chosen without looking at the data.",
+                PrivacyLeakWarning,
+                stacklevel=3,
+            )
+            lower, upper = X.min(axis=0).astype(float), X.max(axis=0).astype(float)
+            flat = upper - lower <= 0
+            pad = np.maximum(np.abs(lower), 1.0) * 1e-3
+            lower, upper = (
+                np.where(flat, lower - pad, lower),
+                np.where(flat, upper + pad, upper),
+            )
+        else:
+            lower, upper = v.check_bounds(self.bounds, X.shape[1])
+        return Box.from_bounds(lower, upper, self.covariance_type)
+
+    def _iteration(self, X, box, params, stds_t, rng):
+        """One private EM iteration in normalised units."""
+        stats = _exact_statistics(X, box, params, self.covariance_type)
+        noise = Sensitivities(*stds_t)
+        noisy = add_noise(stats, noise, self.covariance_type, rng)
+        reg = self.reg_covar / box.scale**2
+        return m_step(
+            noisy, self.covariance_type, box.half_widths, noise, reg, _PRIOR_STRENGTH
+        )
+
+    def _store(self, box, params_z, sens, stds, mus):
+        ct = self.covariance_type
+        params = box.params_to_x(params_z, ct)
+        self.weights_ = params.weights
+        self.means_ = params.means
+        self.covariances_ = params.covariances
+        self.precisions_cholesky_ = precision_cholesky(params.covariances, ct)
+        self.precisions_ = precisions_from_cholesky(self.precisions_cholesky_, ct)
+        self.n_iter_ = self.max_iter
+        self.bounds_ = (box.lower, box.upper)
+        self.sensitivities_ = dict(zip(GROUPS, sens.as_array().tolist(), strict=True))
+        self.noise_stds_ = stds
+        with np.errstate(divide="ignore"):
+            self.noise_multipliers_ = 1.0 / mus
+        mu = float(np.sqrt(np.sum(mus**2)))
+        self.epsilon_spent_ = epsilon_from_gdp(mu, self.delta)
+
+    def _estimate_kl(self, X, box):
+        reference = GaussianMixture(
+            n_components=self.n_components,
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+            random_state=KL_SEED,
+        ).fit(np.clip(X, box.lower, box.upper))
+        estimate = kl_mixture_mc(reference, self, KL_N_SAMPLES, random_state=KL_SEED)
+        self.kl_to_nonprivate_ = estimate.kl
+        self.kl_to_nonprivate_stderr_ = estimate.stderr
+
+    # ------------------------------------------------------------ initialise
+
+    def _initial_params(self, box, rng, n_features):
+        """Initial parameters in normalised units (public or data-independent)."""
+        ct, k = self.covariance_type, self.n_components
+        a = box.half_widths
+        shrink = k ** (-2.0 / n_features)
+        weights = np.full(k, 1.0 / k)
+        means = rng.uniform(-a, a, size=(k, n_features))
+        var = a**2 / 3.0 * shrink
+        covariances = {
+            "full": np.stack([np.diag(var)] * k),
+            "tied": np.diag(var),
+            "diag": np.tile(var, (k, 1)),
+            "spherical": np.full(k, var.mean()),
+        }[ct]
+        init = MixtureParams(weights, means, covariances)
+        user = self._user_init(n_features)
+        if user is None:
+            return init
+        user_z = box.params_to_z(user, ct)
+        return MixtureParams(
+            weights if self.weights_init is None else user_z.weights,
+            means if self.means_init is None else user_z.means,
+            covariances if self.precisions_init is None else user_z.covariances,
+        )
+
+    def _user_init(self, n_features):
+        """Validated user initialisation in data units, or None."""
+        if (
+            self.weights_init is None
+            and self.means_init is None
+            and self.precisions_init is None
+        ):
+            return None
+        k, d, ct = self.n_components, n_features, self.covariance_type
+        weights = means = covariances = None
+        if self.weights_init is not None:
+            weights = _check_weights(self.weights_init, k)
+        if self.means_init is not None:
+            means = _check_array_shape(self.means_init, (k, d), "means_init")
+        if self.precisions_init is not None:
+            covariances = _check_precisions(self.precisions_init, ct, k, d)
+        return MixtureParams(weights, means, covariances)
+
+    # ------------------------------------------------------------- verbose
+
+    def _print_start(self, mu_total):
+        if self.verbose >= 1:
+            print(
+                f"Private EM: {self.max_iter} iterations, epsilon={self.epsilon}, "
+                f"delta={self.delta}, mu={mu_total:.4g}"
+            )
+
+    def _print_iteration(self, n_iter):
+        if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
+            print(f"  Iteration {n_iter}")
+
+    def _print_end(self):
+        if self.verbose >= 1:
+            print(f"Private EM done: epsilon_spent={self.epsilon_spent_:.6g}")
+
+    # ------------------------------------------------------- after fitting
+
+    def _log_resp_blocks(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return log_resp_blocks(
+            X,
+            self.weights_,
+            self.means_,
+            self.precisions_cholesky_,
+            self.covariance_type,
+        )
+
+    def score_samples(self, X):
+        """Log density of each sample under the released model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        return np.concatenate([ln for _, _, ln in self._log_resp_blocks(X)])
+
+    def score(self, X, y=None):
+        """Mean log density of the samples under the released model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        return float(self.score_samples(X).mean())
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+        """
+        blocks = [np.exp(w - ln[:, None]) for _, w, ln in self._log_resp_blocks(X)]
+        return np.concatenate(blocks)
+
+    def predict(self, X):
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.concatenate(
+            [w.argmax(axis=1) for _, w, _ in self._log_resp_blocks(X)]
+        )
+
+    def fit_predict(self, X, y=None):
+        """Fit, then label the training samples.
+
+        The labels are computed from the training data after the release and
+        are not covered by the privacy guarantee.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X, y).predict(X)
+
+    def sample(self, n_samples=1):
+        """Draw samples from the released model.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            Component of each sample; samples are grouped by component.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be an int >= 1; got {n_samples!r}. "
+                "Ask for at least one sample."
+            )
+        rng = _noise_generator(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        d = self.means_.shape[1]
+        draws, labels = [], []
+        for k, n_k in enumerate(counts):
+            chol = np.linalg.cholesky(self._component_covariance(k, d))
+            draws.append(self.means_[k] + rng.standard_normal((n_k, d)) @ chol.T)
+            labels.append(np.full(n_k, k))
+        return np.concatenate(draws), np.concatenate(labels)
+
+    def _component_covariance(self, k, d):
+        ct, cov = self.covariance_type, self.covariances_
+        if ct == "full":
+            return cov[k]
+        if ct == "tied":
+            return cov
+        if ct == "diag":
+            return np.diag(cov[k])
+        return np.eye(d) * cov[k]
+
+    def _n_parameters(self):
+        k, d = self.means_.shape
+        per_cov = {
+            "full": k * d * (d + 1) / 2.0,
+            "tied": d * (d + 1) / 2.0,
+            "diag": k * d,
+            "spherical": k,
+        }[self.covariance_type]
+        return int(per_cov + k * d + k - 1)
+
+    def bic(self, X):
+        """Bayesian information criterion of the released model on X.
+
+        On the training data the result is not covered by the guarantee.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+        """
+        n = np.shape(X)[0]
+        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion of the released model on X.
+
+        On the training data the result is not covered by the guarantee.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        aic : float
+        """
+        return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
+
+
+def _noise_generator(random_state):
+    """A numpy Generator from the estimator's ``random_state``."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
+    return np.random.default_rng(random_state)
+
+
+def _exact_statistics(X, box, params, covariance_type):
+    """Sufficient statistics of clipped, normalised X under ``params``."""
+    k, d = params.means.shape
+    try:
+        prec_chol = precision_cholesky(params.covariances, covariance_type)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            "A covariance matrix is not positive definite; increase reg_covar "
+            "(a positive value such as 1e-6 keeps every covariance invertible)."
+        ) from exc
+    stats = empty_statistics(covariance_type, k, d)
+    blocks = log_resp_blocks(
+        X, params.weights, params.means, prec_chol, covariance_type, box.to_z
+    )
+    for z, wlp, log_norm in blocks:
+        accumulate(stats, z, np.exp(wlp - log_norm[:, None]), covariance_type)
+    return stats
+
+
+def _check_array_shape(value, shape, name):
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values; got {arr!r}.")
+    return arr
+
+
+def _check_weights(value, k):
+    w = _check_array_shape(value, (k,), "weights_init")
+    if np.any(w < 0) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(
+            "weights_init must be non-negative and sum to 1; got "
+            f"{w!r} (sum {w.sum():.6g}). Normalise it: weights / weights.sum()."
+        )
+    return w
+
+
+def _check_precisions(value, covariance_type, k, d):
+    """Validate precisions_init; return the matching covariances."""
+    shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[
+        covariance_type
+    ]
+    prec = _check_array_shape(value, shape, "precisions_init")
+    if covariance_type in ("diag", "spherical"):
+        if np.any(prec <= 0):
+            raise ValueError(
+                f"precisions_init must be positive for covariance_type="
+                f"{covariance_type!r}; got {prec!r}."
+            )
+        return 1.0 / prec
+    mats = prec.reshape(-1, d, d)
+    if not np.allclose(mats, np.swapaxes(mats, 1, 2)):
+        raise ValueError("precisions_init must be symmetric.")
+    eye = np.eye(d)
+    try:
+        covs = np.stack([linalg.cho_solve(linalg.cho_factor(m), eye) for m in mats])
+    except linalg.LinAlgError as exc:
+        raise ValueError(
+            "precisions_init must be positive definite; a matrix has no Cholesky "
+            "factor."
+        ) from exc
+    return covs if covariance_type == "full" else covs[0]
