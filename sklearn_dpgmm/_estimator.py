@@ -17,16 +17,21 @@ from ._gaussian import (
     precisions_from_cholesky,
 )
 from ._geometry import Box
-from ._mstep import MixtureParams, m_step
+from ._mstep import MixtureParams, m_step, pseudo_count
 from ._statistics import (
     GROUPS,
-    Sensitivities,
     accumulate,
     add_noise,
+    clip_radii,
     empty_statistics,
-    sensitivities,
+    noise_scales,
+    noise_stds,
 )
-from .accounting import epsilon_from_gdp, gdp_from_epsilon_delta
+from .accounting import (
+    epsilon_from_gdp,
+    gdp_from_epsilon_delta,
+    gdp_from_noise_multipliers,
+)
 from .budget import charge_active_budget
 from .exceptions import PrivacyLeakWarning
 from .kl import kl_mixture_mc
@@ -147,13 +152,14 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         Epsilon consumed at ``delta`` (never above ``epsilon``).
     noise_multipliers_ : ndarray of shape (max_iter, 3)
         Noise standard deviation over L2 sensitivity of every Gaussian release:
-        row ``t`` is iteration ``t``, columns are the groups ``counts``,
-        ``first`` (first moments) and ``second`` (second moments). The fit is
-        ``mu``-GDP with ``mu = sqrt(sum(noise_multipliers_ ** -2))``.
-    sensitivities_ : dict
-        L2 sensitivity of each group, in normalised units.
-    noise_stds_ : ndarray of shape (max_iter, 3)
-        Noise standard deviation of each release, in normalised units.
+        row ``t`` is iteration ``t``; columns are the groups ``counts`` (soft
+        counts), ``first`` (first moments) and ``second`` (second moments).
+        Release ``(t, g)`` is ``1 / noise_multipliers_[t, g]``-GDP, and the fit
+        is ``mu``-GDP with ``mu = sqrt(sum(noise_multipliers_ ** -2))``.
+        All zeros when ``epsilon=np.inf``.
+    clip_radii_ : ndarray of shape (max_iter, n_components)
+        Public clipping radius of each component's deviations in each
+        iteration, in normalised units (infinite without noise).
     kl_to_nonprivate_ : float
         Monte Carlo estimate of KL(P_nonprivate || P_private) in nats, where
         P_nonprivate is :class:`sklearn.mixture.GaussianMixture` with the same
@@ -303,18 +309,25 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         rng = _noise_generator(self.random_state)
         box = self._box(X)
-        sens = sensitivities(self.covariance_type, box.half_widths)
         mus = split_budget(mu_total, self.max_iter, len(GROUPS), self.allocation)
         with np.errstate(divide="ignore"):
-            stds = sens.as_array()[None, :] / mus
+            multipliers = 1.0 / mus
 
         params = self._initial_params(box, rng, X.shape[1])
+        radii = np.empty((self.max_iter, self.n_components))
         self._print_start(mu_total)
         for t in range(self.max_iter):
-            params = self._iteration(X, box, params, stds[t], rng)
+            radii[t] = clip_radii(
+                params.means,
+                params.covariances,
+                self.covariance_type,
+                box.half_widths,
+                noisy=np.isfinite(mu_total),
+            )
+            params = self._iteration(X, box, params, radii[t], multipliers[t], rng)
             self._print_iteration(t + 1)
 
-        self._store(box, params, sens, stds, mus)
+        self._store(box, params, multipliers, radii)
         self._print_end()
         if self.compute_kl:
             self._estimate_kl(X, box)
@@ -354,17 +367,28 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             lower, upper = v.check_bounds(self.bounds, X.shape[1])
         return Box.from_bounds(lower, upper, self.covariance_type)
 
-    def _iteration(self, X, box, params, stds_t, rng):
-        """One private EM iteration in normalised units."""
-        stats = _exact_statistics(X, box, params, self.covariance_type)
-        noise = Sensitivities(*stds_t)
-        noisy = add_noise(stats, noise, self.covariance_type, rng)
-        reg = self.reg_covar / box.scale**2
+    def _iteration(self, X, box, params, radii, multipliers, rng):
+        """One private EM iteration in normalised units.
+
+        Responsibilities come from ``params`` (already released), statistics
+        are centred on the released means and clipped to ``radii``, and each
+        group gets Gaussian noise of ``multipliers[g]`` times its scale.
+        """
+        ct = self.covariance_type
+        stats = _exact_statistics(X, box, params, radii, ct)
+        stds = noise_stds(multipliers, noise_scales(ct, radii))
+        noisy = add_noise(stats, stds, ct, rng)
         return m_step(
-            noisy, self.covariance_type, box.half_widths, noise, reg, _PRIOR_STRENGTH
+            noisy,
+            params.means,
+            ct,
+            box.half_widths,
+            stds,
+            pseudo_count(multipliers, _PRIOR_STRENGTH),
+            self.reg_covar / box.scale**2,
         )
 
-    def _store(self, box, params_z, sens, stds, mus):
+    def _store(self, box, params_z, multipliers, radii):
         ct = self.covariance_type
         params = box.params_to_x(params_z, ct)
         self.weights_ = params.weights
@@ -374,11 +398,9 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_ = precisions_from_cholesky(self.precisions_cholesky_, ct)
         self.n_iter_ = self.max_iter
         self.bounds_ = (box.lower, box.upper)
-        self.sensitivities_ = dict(zip(GROUPS, sens.as_array().tolist(), strict=True))
-        self.noise_stds_ = stds
-        with np.errstate(divide="ignore"):
-            self.noise_multipliers_ = 1.0 / mus
-        mu = float(np.sqrt(np.sum(mus**2)))
+        self.noise_multipliers_ = multipliers
+        self.clip_radii_ = radii
+        mu = gdp_from_noise_multipliers(multipliers)
         self.epsilon_spent_ = epsilon_from_gdp(mu, self.delta)
 
     def _estimate_kl(self, X, box):
@@ -630,8 +652,8 @@ def _noise_generator(random_state):
     return np.random.default_rng(random_state)
 
 
-def _exact_statistics(X, box, params, covariance_type):
-    """Sufficient statistics of clipped, normalised X under ``params``."""
+def _exact_statistics(X, box, params, radii, covariance_type):
+    """Centred, clipped statistics of normalised X under ``params``."""
     k, d = params.means.shape
     try:
         prec_chol = precision_cholesky(params.covariances, covariance_type)
@@ -645,7 +667,8 @@ def _exact_statistics(X, box, params, covariance_type):
         X, params.weights, params.means, prec_chol, covariance_type, box.to_z
     )
     for z, wlp, log_norm in blocks:
-        accumulate(stats, z, np.exp(wlp - log_norm[:, None]), covariance_type)
+        resp = np.exp(wlp - log_norm[:, None])
+        accumulate(stats, z, resp, params.means, radii, covariance_type)
     return stats
 
 
