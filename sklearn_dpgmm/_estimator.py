@@ -17,15 +17,17 @@ from ._gaussian import (
     precisions_from_cholesky,
 )
 from ._geometry import Box
+from ._init import broad_covariances, random_init, split_components, split_schedule
 from ._mstep import MixtureParams, m_step, pseudo_count
 from ._statistics import (
     GROUPS,
     accumulate,
     add_noise,
-    clip_radii,
+    clip_radius,
     empty_statistics,
     noise_scales,
     noise_stds,
+    whitening,
 )
 from .accounting import (
     epsilon_from_gdp,
@@ -157,9 +159,9 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         Release ``(t, g)`` is ``1 / noise_multipliers_[t, g]``-GDP, and the fit
         is ``mu``-GDP with ``mu = sqrt(sum(noise_multipliers_ ** -2))``.
         All zeros when ``epsilon=np.inf``.
-    clip_radii_ : ndarray of shape (max_iter, n_components)
-        Public clipping radius of each component's deviations in each
-        iteration, in normalised units (infinite without noise).
+    clip_radius_ : float
+        Public clipping radius of the whitened deviations, in units of each
+        component's released standard deviation (infinite without noise).
     kl_to_nonprivate_ : float
         Monte Carlo estimate of KL(P_nonprivate || P_private) in nats, where
         P_nonprivate is :class:`sklearn.mixture.GaussianMixture` with the same
@@ -229,7 +231,7 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         "bounds": v.bounds_like(),
         "max_iter": v.integer(1),
         "reg_covar": v.real(0, np.inf, closed="left"),
-        "init_params": v.options(("random",)),
+        "init_params": v.options(("random", "split")),
         "weights_init": v.none_or_array_like(),
         "means_init": v.none_or_array_like(),
         "precisions_init": v.none_or_array_like(),
@@ -314,20 +316,17 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             multipliers = 1.0 / mus
 
         params = self._initial_params(box, rng, X.shape[1])
-        radii = np.empty((self.max_iter, self.n_components))
+        active = self._schedule()
+        radius = clip_radius(X.shape[1], noisy=np.isfinite(mu_total))
         self._print_start(mu_total)
         for t in range(self.max_iter):
-            radii[t] = clip_radii(
-                params.means,
-                params.covariances,
-                self.covariance_type,
-                box.half_widths,
-                noisy=np.isfinite(mu_total),
+            params = split_components(
+                params, active[t], self.covariance_type, box.half_widths, rng
             )
-            params = self._iteration(X, box, params, radii[t], multipliers[t], rng)
+            params = self._iteration(X, box, params, radius, multipliers[t], rng)
             self._print_iteration(t + 1)
 
-        self._store(box, params, multipliers, radii)
+        self._store(box, params, multipliers, radius)
         self._print_end()
         if self.compute_kl:
             self._estimate_kl(X, box)
@@ -335,6 +334,19 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             self.kl_to_nonprivate_ = np.nan
             self.kl_to_nonprivate_stderr_ = np.nan
         return self
+
+    def _schedule(self):
+        """Number of active components in each iteration (public)."""
+        if self.init_params == "split" and not self._user_init_given():
+            return split_schedule(self.n_components, self.max_iter)
+        return np.full(self.max_iter, self.n_components)
+
+    def _user_init_given(self):
+        return not (
+            self.weights_init is None
+            and self.means_init is None
+            and self.precisions_init is None
+        )
 
     def _calibrate(self):
         """Total GDP parameter of the fit for the requested (epsilon, delta)."""
@@ -367,28 +379,30 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             lower, upper = v.check_bounds(self.bounds, X.shape[1])
         return Box.from_bounds(lower, upper, self.covariance_type)
 
-    def _iteration(self, X, box, params, radii, multipliers, rng):
+    def _iteration(self, X, box, params, radius, multipliers, rng):
         """One private EM iteration in normalised units.
 
-        Responsibilities come from ``params`` (already released), statistics
-        are centred on the released means and clipped to ``radii``, and each
-        group gets Gaussian noise of ``multipliers[g]`` times its scale.
+        Responsibilities come from ``params`` (already released); deviations
+        from the released means are whitened by the released covariances and
+        clipped to ``radius``; each group gets Gaussian noise of
+        ``multipliers[g]`` times its scale.
         """
         ct = self.covariance_type
-        stats = _exact_statistics(X, box, params, radii, ct)
-        stds = noise_stds(multipliers, noise_scales(ct, radii))
+        stats, whitens = _exact_statistics(X, box, params, radius, ct)
+        stds = noise_stds(multipliers, noise_scales(radius))
         noisy = add_noise(stats, stds, ct, rng)
         return m_step(
             noisy,
             params.means,
+            whitens,
             ct,
             box.half_widths,
             stds,
-            pseudo_count(multipliers, _PRIOR_STRENGTH),
+            pseudo_count(stds, _PRIOR_STRENGTH),
             self.reg_covar / box.scale**2,
         )
 
-    def _store(self, box, params_z, multipliers, radii):
+    def _store(self, box, params_z, multipliers, radius):
         ct = self.covariance_type
         params = box.params_to_x(params_z, ct)
         self.weights_ = params.weights
@@ -399,7 +413,7 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = self.max_iter
         self.bounds_ = (box.lower, box.upper)
         self.noise_multipliers_ = multipliers
-        self.clip_radii_ = radii
+        self.clip_radius_ = radius
         mu = gdp_from_noise_multipliers(multipliers)
         self.epsilon_spent_ = epsilon_from_gdp(mu, self.delta)
 
@@ -419,35 +433,26 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
     def _initial_params(self, box, rng, n_features):
         """Initial parameters in normalised units (public or data-independent)."""
         ct, k = self.covariance_type, self.n_components
-        a = box.half_widths
-        shrink = k ** (-2.0 / n_features)
-        weights = np.full(k, 1.0 / k)
-        means = rng.uniform(-a, a, size=(k, n_features))
-        var = a**2 / 3.0 * shrink
-        covariances = {
-            "full": np.stack([np.diag(var)] * k),
-            "tied": np.diag(var),
-            "diag": np.tile(var, (k, 1)),
-            "spherical": np.full(k, var.mean()),
-        }[ct]
-        init = MixtureParams(weights, means, covariances)
+        if self.init_params == "split" and not self._user_init_given():
+            return MixtureParams(
+                np.ones(1),
+                np.zeros((1, n_features)),
+                broad_covariances(box.half_widths, 1, ct),
+            )
+        init = random_init(box.half_widths, k, ct, rng)
         user = self._user_init(n_features)
         if user is None:
             return init
         user_z = box.params_to_z(user, ct)
         return MixtureParams(
-            weights if self.weights_init is None else user_z.weights,
-            means if self.means_init is None else user_z.means,
-            covariances if self.precisions_init is None else user_z.covariances,
+            init.weights if self.weights_init is None else user_z.weights,
+            init.means if self.means_init is None else user_z.means,
+            init.covariances if self.precisions_init is None else user_z.covariances,
         )
 
     def _user_init(self, n_features):
         """Validated user initialisation in data units, or None."""
-        if (
-            self.weights_init is None
-            and self.means_init is None
-            and self.precisions_init is None
-        ):
+        if not self._user_init_given():
             return None
         k, d, ct = self.n_components, n_features, self.covariance_type
         weights = means = covariances = None
@@ -652,8 +657,11 @@ def _noise_generator(random_state):
     return np.random.default_rng(random_state)
 
 
-def _exact_statistics(X, box, params, radii, covariance_type):
-    """Centred, clipped statistics of normalised X under ``params``."""
+def _exact_statistics(X, box, params, radius, covariance_type):
+    """Whitened, clipped statistics of normalised X under ``params``.
+
+    Returns the statistics and the whitening maps used.
+    """
     k, d = params.means.shape
     try:
         prec_chol = precision_cholesky(params.covariances, covariance_type)
@@ -663,13 +671,14 @@ def _exact_statistics(X, box, params, radii, covariance_type):
             "(a positive value such as 1e-6 keeps every covariance invertible)."
         ) from exc
     stats = empty_statistics(covariance_type, k, d)
+    whitens = whitening(prec_chol, covariance_type, k, d)
     blocks = log_resp_blocks(
         X, params.weights, params.means, prec_chol, covariance_type, box.to_z
     )
     for z, wlp, log_norm in blocks:
         resp = np.exp(wlp - log_norm[:, None])
-        accumulate(stats, z, resp, params.means, radii, covariance_type)
-    return stats
+        accumulate(stats, z, resp, params.means, whitens, radius, covariance_type)
+    return stats, whitens
 
 
 def _check_array_shape(value, shape, name):
