@@ -9,7 +9,12 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as v
-from ._allocation import ALLOCATIONS, split_budget
+from ._allocation import (
+    ALLOCATIONS,
+    iteration_budgets,
+    kl_coefficients,
+    split_iteration,
+)
 from ._gaussian import (
     COVARIANCE_TYPES,
     log_resp_blocks,
@@ -109,9 +114,12 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         Initial precisions (inverse covariances), public by assumption, shaped
         as in :class:`sklearn.mixture.GaussianMixture`.
 
-    allocation : {"uniform"}, default="uniform"
-        How the budget is split across iterations and statistic groups.
-        ``"uniform"`` gives every release the same share.
+    allocation : {"uniform", "kl"}, default="uniform"
+        How each iteration's budget is split across the statistic groups.
+        ``"uniform"`` gives every group the same share; ``"kl"`` minimises the
+        expected KL divergence the noise causes, using only the previous
+        released parameters (see ``doc/mechanism.md``). Iterations always get
+        equal shares.
 
     compute_kl : bool, default=True
         Whether ``fit`` also fits a non-private
@@ -311,21 +319,9 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         rng = _noise_generator(self.random_state)
         box = self._box(X)
-        mus = split_budget(mu_total, self.max_iter, len(GROUPS), self.allocation)
-        with np.errstate(divide="ignore"):
-            multipliers = 1.0 / mus
-
-        params = self._initial_params(box, rng, X.shape[1])
-        active = self._schedule()
         radius = clip_radius(X.shape[1], noisy=np.isfinite(mu_total))
         self._print_start(mu_total)
-        for t in range(self.max_iter):
-            params = split_components(
-                params, active[t], self.covariance_type, box.half_widths, rng
-            )
-            params = self._iteration(X, box, params, radius, multipliers[t], rng)
-            self._print_iteration(t + 1)
-
+        params, multipliers = self._run_em(X, box, mu_total, radius, rng)
         self._store(box, params, multipliers, radius)
         self._print_end()
         if self.compute_kl:
@@ -334,6 +330,35 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             self.kl_to_nonprivate_ = np.nan
             self.kl_to_nonprivate_stderr_ = np.nan
         return self
+
+    def _run_em(self, X, box, mu_total, radius, rng):
+        """All private EM iterations; returns the final parameters (normalised
+        units) and the noise multipliers of every release."""
+        ct, d = self.covariance_type, X.shape[1]
+        mu_iter = iteration_budgets(mu_total, self.max_iter)
+        scales = noise_scales(radius)
+        multipliers = np.zeros((self.max_iter, len(GROUPS)))
+        params = self._initial_params(box, rng, d)
+        active = self._schedule()
+        shifts_sq = np.zeros(len(params.weights))
+        for t in range(self.max_iter):
+            if active[t] > len(params.weights):
+                params = split_components(params, active[t], ct, box.half_widths, rng)
+                shifts_sq = np.zeros(active[t])
+            coefficients = kl_coefficients(params.weights, shifts_sq, d, ct)
+            mus = split_iteration(
+                mu_iter[t],
+                coefficients,
+                [scales.counts, scales.first, scales.second],
+                self.allocation,
+            )
+            if np.all(np.isfinite(mus)):
+                multipliers[t] = 1.0 / mus
+            new = self._iteration(X, box, params, radius, multipliers[t], rng)
+            shifts_sq = _whitened_shift_sq(params, new, ct)
+            params = new
+            self._print_iteration(t + 1)
+        return params, multipliers
 
     def _schedule(self):
         """Number of active components in each iteration (public)."""
@@ -646,6 +671,20 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         aic : float
         """
         return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
+
+
+def _whitened_shift_sq(old, new, covariance_type):
+    """Squared Mahalanobis length of each mean's move, under the old covariance."""
+    k, d = old.means.shape
+    whitens = whitening(
+        precision_cholesky(old.covariances, covariance_type), covariance_type, k, d
+    )
+    delta = new.means - old.means
+    if whitens.ndim == 3:
+        u = np.einsum("kd,kde->ke", delta, whitens)
+    else:
+        u = delta * whitens
+    return np.sum(u * u, axis=1)
 
 
 def _noise_generator(random_state):
