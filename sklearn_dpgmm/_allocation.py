@@ -26,11 +26,12 @@ second order as ``1/2 sum_k dw_k^2 / w_k`` plus, per component,
 ``1/2 |dm|^2 + 1/4 tr(dS^2)`` in whitened units. Taking expectations over the
 noise gives ``E[KL] = sum_g sigma_g^2 B_g / n^2`` with, for ``H = sum_k 1/w_k``,
 
-* ``B_N = (H - k) / 2 + sum_k (|s_k|^2 / 2 + q / 4) / w_k``
+* ``B_N = (H - k) / 2 + sum_k (|s_k|^2 / 2) / w_k + d H' / 4``
 * ``B_F = d H / 2``
 * ``B_C = c H / 4``
 
-where ``q`` is the number of free variances (``d``; 1 for spherical) and
+where ``H' = H`` except for tied covariances, whose one pooled matrix divides by
+``n`` and sees the ``k`` count noises summed (``H' = k``), and
 ``c`` the squared Frobenius norm of a unit-noise second moment as the M-step
 sees it: ``d^2`` for full, ``d`` for diag, ``1 / d`` for spherical, and for
 tied ``d^2 / H`` (one pooled matrix over ``n``). With
@@ -71,11 +72,15 @@ def kl_coefficients(weights, shifts_sq, n_features, covariance_type):
     d, k = n_features, w.size
     inv = 1.0 / np.maximum(w, 1e-12)
     harmonic = inv.sum()
-    free_var = 1 if covariance_type == "spherical" else d
     frob = {"full": d**2, "diag": d, "spherical": 1.0 / d, "tied": d**2 / harmonic}[
         covariance_type
     ]
-    b_counts = (harmonic - k) / 2.0 + np.sum((shifts_sq / 2.0 + free_var / 4.0) * inv)
+    count_noise_in_cov = k if covariance_type == "tied" else harmonic
+    b_counts = (
+        (harmonic - k) / 2.0
+        + np.sum(shifts_sq / 2.0 * inv)
+        + d * count_noise_in_cov / 4.0
+    )
     return np.array([b_counts, d * harmonic / 2.0, frob * harmonic / 4.0])
 
 
