@@ -98,11 +98,17 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         Non-negative amount added to the diagonal of every covariance, in the
         units of the data.
 
-    init_params : {"random"}, default="random"
-        Initialisation when no ``*_init`` is given. ``"random"`` is independent
-        of the data: equal weights, means drawn uniformly in the box, and
-        covariances of a uniform distribution over the box shrunk by
-        ``n_components ** (2 / n_features)``.
+    init_params : {"split", "random"}, default="split"
+        Initialisation when no ``*_init`` is given; neither reads the data
+        outside the private iterations. ``"split"`` starts from one broad
+        component and doubles the number of components by splitting released
+        components along their main axis during the first half of the
+        iterations (the splits are post-processing; the iterations between
+        them are ordinary private iterations). ``"random"`` starts all
+        ``n_components`` at once with equal weights, means drawn uniformly in
+        the box and covariances of a uniform distribution over the box shrunk
+        by ``n_components ** (2 / n_features)``. ``"split"`` is the default
+        because it had lower KL in ``doc/benchmarks.md``.
 
     weights_init : array-like of shape (n_components,), default=None
         Initial weights, public by assumption.
@@ -114,12 +120,13 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         Initial precisions (inverse covariances), public by assumption, shaped
         as in :class:`sklearn.mixture.GaussianMixture`.
 
-    allocation : {"uniform", "kl"}, default="uniform"
+    allocation : {"kl", "uniform"}, default="kl"
         How each iteration's budget is split across the statistic groups.
         ``"uniform"`` gives every group the same share; ``"kl"`` minimises the
         expected KL divergence the noise causes, using only the previous
         released parameters (see ``doc/mechanism.md``). Iterations always get
-        equal shares.
+        equal shares. ``"kl"`` is the default because it had lower KL in
+        ``doc/benchmarks.md``.
 
     compute_kl : bool, default=True
         Whether ``fit`` also fits a non-private
@@ -260,11 +267,11 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         bounds=None,
         max_iter=10,
         reg_covar=1e-6,
-        init_params="random",
+        init_params="split",
         weights_init=None,
         means_init=None,
         precisions_init=None,
-        allocation="uniform",
+        allocation="kl",
         compute_kl=True,
         random_state=None,
         verbose=0,
