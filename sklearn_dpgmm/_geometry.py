@@ -42,9 +42,11 @@ class Box:
         return z
 
     def params_to_x(self, params, covariance_type):
+        # Means lie in the box in normalised units; the clip only removes the
+        # last-bit rounding of centre + mean * scale past a bound.
         return MixtureParams(
             params.weights,
-            self.centre + params.means * self.scale,
+            np.clip(self.centre + params.means * self.scale, self.lower, self.upper),
             _scale_covariances(params.covariances, covariance_type, self.scale),
         )
 

@@ -23,12 +23,14 @@ M-step is carried out in those whitened units and mapped back.
    mean of any distribution on the box lies in it).
 4. **Covariances.** In whitened units: second moment over ``n_k`` minus the
    outer product of the shift, symmetrised, with eigenvalues clipped to
-   ``[f, 1 / f]`` where ``f`` is the typical size of the noise on that second
-   moment over ``n_k``, capped at 1 (no clipping without noise). In one
-   iteration a component's covariance therefore changes by at most the factor
-   the noise allows: freely when the data dominate, not at all when the noise
-   does (the noise would push small eigenvalues down and large ones up, so
-   unclipped noisy iterations drift to degenerate covariances). Mapped back
+   ``[f, 1 / f]``. ``f`` is the larger of the typical size of the noise on
+   that second moment over ``n_k`` and the pseudo-record share ``nu / n_k``,
+   capped at 1 (no clipping without noise). In one iteration a component's
+   covariance therefore changes by at most the factor the noise allows:
+   freely when the data dominate, not at all when the noise does. Noise
+   pushes small eigenvalues down and large ones up, so unclipped noisy
+   iterations drift to degenerate covariances, and a clip looser than the
+   pseudo-record share lets them wander in a multiplicative random walk. Mapped back
    with ``W_k^-1``, the eigenvalues are
    clipped to at most what the box justifies: the variance along any unit
    direction ``u`` of a distribution on the box is at most
@@ -105,11 +107,11 @@ def m_step(stats, centres, whitens, covariance_type, half_widths, stds, nu, reg)
         return MixtureParams(weights, means, cov + np.diag(reg))
     if covariance_type == "diag":
         var_u = (stats.second + nu) / counts[:, None] - shift_u**2
-        var_u = _clip_whitened(var_u, (stds.second / counts)[:, None])
+        var_u = _clip_whitened(var_u, (np.maximum(stds.second, nu) / counts)[:, None])
         var = np.minimum(var_u / whitens**2, a**2)
         return MixtureParams(weights, means, var + reg)
     var_u = ((stats.second + nu * d) / counts - np.sum(shift_u**2, axis=1)) / d
-    var_u = _clip_whitened(var_u, stds.second / (counts * d))
+    var_u = _clip_whitened(var_u, np.maximum(stds.second / d, nu) / counts)
     var = np.minimum(var_u / whitens[:, 0] ** 2, np.mean(a**2))
     return MixtureParams(weights, means, var + reg.mean())
 
@@ -139,11 +141,13 @@ def _matrix_covariances(second, covariance_type, counts, whitens, shift_u, a, nu
     spread = 2.0 * np.sqrt(d) * std
     if covariance_type == "full":
         cov_u = (second + prior) / counts[:, None, None] - outer
-        cov_u = _clip_spectrum(cov_u, spread / counts)
+        cov_u = _clip_spectrum(cov_u, np.maximum(spread, nu) / counts)
     else:
         total = counts.sum()
         pooled = second + len(counts) * prior - np.einsum("k,kij->ij", counts, outer)
-        cov_u = _clip_spectrum(pooled[None] / total, np.array([spread / total]))
+        cov_u = _clip_spectrum(
+            pooled[None] / total, np.array([max(spread, nu * len(counts)) / total])
+        )
         whitens = whitens[:1]
     inv = np.linalg.inv(whitens)
     cov = np.einsum("kji,kjl,klm->kim", inv, cov_u, inv)
