@@ -39,7 +39,7 @@ from .accounting import (
     gdp_from_epsilon_delta,
     gdp_from_noise_multipliers,
 )
-from .budget import charge_active_budget
+from .budget import charge_active_budget, check_active_budget
 from .exceptions import PrivacyLeakWarning
 from .kl import kl_mixture_mc
 
@@ -50,7 +50,7 @@ _CALIBRATION_MARGIN = 1e-10
 
 # Pseudo-records per unit of noise std granted to each component in the
 # M-step (see _mstep.pseudo_count).
-_PRIOR_STRENGTH = 1.0
+_PRIOR_STRENGTH = 4.0
 
 # Monte Carlo settings of kl_to_nonprivate_.
 KL_N_SAMPLES = 20_000
@@ -319,13 +319,16 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         """
         v.validate_parameters(self, self._parameter_constraints)
         mu_total = self._calibrate()
-        # The budget is charged before any data is read, so a fit that would
-        # overspend a shared budget is refused without touching X.
+        # A fit that would overspend an open PrivacyBudget is refused before
+        # X is read; it is charged only once the inputs are known to be valid,
+        # so a fit rejected for bad input costs nothing.
+        check_active_budget(mu_total, self._describe())
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        box = self._box(X)
+        self._user_init(X.shape[1])
         charge_active_budget(mu_total, self._describe())
 
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        rng = _noise_generator(self.random_state)
-        box = self._box(X)
+        rng = _noise_generator(self.random_state, stream=0)
         radius = clip_radius(X.shape[1], noisy=np.isfinite(mu_total))
         self._print_start(mu_total)
         params, multipliers = self._run_em(X, box, mu_total, radius, rng)
@@ -475,11 +478,16 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         user = self._user_init(n_features)
         if user is None:
             return init
-        user_z = box.params_to_z(user, ct)
-        return MixtureParams(
-            init.weights if self.weights_init is None else user_z.weights,
-            init.means if self.means_init is None else user_z.means,
-            init.covariances if self.precisions_init is None else user_z.covariances,
+        # Fill the arrays the user did not give from the data-independent
+        # start, in data units, then map everything to normalised units.
+        start = box.params_to_x(init, ct)
+        return box.params_to_z(
+            MixtureParams(
+                start.weights if user.weights is None else user.weights,
+                start.means if user.means is None else user.means,
+                start.covariances if user.covariances is None else user.covariances,
+            ),
+            ct,
         )
 
     def _user_init(self, n_features):
@@ -618,7 +626,7 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
                 f"n_samples must be an int >= 1; got {n_samples!r}. "
                 "Ask for at least one sample."
             )
-        rng = _noise_generator(self.random_state)
+        rng = _noise_generator(self.random_state, stream=1)
         counts = rng.multinomial(n_samples, self.weights_)
         d = self.means_.shape[1]
         draws, labels = [], []
@@ -694,13 +702,21 @@ def _whitened_shift_sq(old, new, covariance_type):
     return np.sum(u * u, axis=1)
 
 
-def _noise_generator(random_state):
-    """A numpy Generator from the estimator's ``random_state``."""
+def _noise_generator(random_state, stream):
+    """A numpy Generator from the estimator's ``random_state``.
+
+    ``fit`` draws its noise from stream 0 and ``sample`` from stream 1, so a
+    seeded model's synthetic samples never replay the privacy noise. ``None``
+    draws fresh entropy from the operating system; a Generator is used as is
+    (its state advances, so later calls never repeat earlier draws).
+    """
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1, size=4))
-    return np.random.default_rng(random_state)
+        seed = random_state.randint(0, 2**31 - 1, size=4)
+    else:
+        seed = random_state
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[stream])
 
 
 def _exact_statistics(X, box, params, radius, covariance_type):
@@ -761,13 +777,15 @@ def _check_precisions(value, covariance_type, k, d):
         return 1.0 / prec
     mats = prec.reshape(-1, d, d)
     if not np.allclose(mats, np.swapaxes(mats, 1, 2)):
-        raise ValueError("precisions_init must be symmetric.")
+        raise ValueError(
+            f"precisions_init must be symmetric; got {prec!r}. Pass (A + A.T) / 2."
+        )
     eye = np.eye(d)
     try:
         covs = np.stack([linalg.cho_solve(linalg.cho_factor(m), eye) for m in mats])
     except linalg.LinAlgError as exc:
         raise ValueError(
-            "precisions_init must be positive definite; a matrix has no Cholesky "
-            "factor."
+            f"precisions_init must be positive definite; got {prec!r}, which "
+            "has a matrix without a Cholesky factor."
         ) from exc
     return covs if covariance_type == "full" else covs[0]

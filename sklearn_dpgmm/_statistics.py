@@ -46,7 +46,7 @@ GROUPS = ("counts", "first", "second")
 # of a chi-square with d degrees of freedom plus CLIP_SIGMAS standard
 # deviations, so records that the previous released component explains well
 # are rarely clipped.
-CLIP_SIGMAS = 3.0
+CLIP_SIGMAS = 2.0
 
 
 @dataclass

@@ -316,14 +316,53 @@ def active_budget():
         return _ACTIVE[-1] if _ACTIVE else None
 
 
+def _open_budgets():
+    """Distinct open budgets, outermost first; callers hold _LOCK."""
+    budgets = []
+    for budget in _ACTIVE:
+        if not any(budget is b for b in budgets):
+            budgets.append(budget)
+    return budgets
+
+
+def check_active_budget(mu, description=""):
+    """Raise if an open :class:`PrivacyBudget` could not afford ``mu``.
+
+    Records nothing. Private estimators call it at the very start of ``fit``,
+    before reading any data, so that an unaffordable fit is refused at once;
+    they charge with :func:`charge_active_budget` once the inputs are known to
+    be valid, so that a fit rejected for bad input costs nothing.
+
+    Parameters
+    ----------
+    mu : float
+        Total GDP parameter of the fit, ``>= 0``; ``np.inf`` for a non-private
+        fit.
+    description : str, default=""
+        What would be charged, for error messages.
+
+    Raises
+    ------
+    BudgetExceededError
+        If an open budget cannot afford ``mu``.
+    ValueError
+        If ``mu`` is negative, NaN or not a number.
+    """
+    mu = _validate_mu(mu)
+    description = str(description)
+    with _LOCK:
+        # Innermost first, so the error names the budget the user opened last.
+        for budget in reversed(_open_budgets()):
+            budget._check(mu, description)
+
+
 def charge_active_budget(mu, description=""):
     """Charge ``mu`` to every open :class:`PrivacyBudget`.
 
-    Called by private estimators at the start of ``fit``, before reading the
-    data. All open budgets are checked before any is charged, so a refusal by
-    one of them leaves all of them unchanged. A budget entered more than once
-    (nested ``with`` blocks on the same object) is charged once. Does nothing
-    when no budget is open.
+    All open budgets are checked before any is charged, so a refusal by one of
+    them leaves all of them unchanged. A budget entered more than once (nested
+    ``with`` blocks on the same object) is charged once. Does nothing when no
+    budget is open.
 
     Parameters
     ----------
@@ -344,11 +383,7 @@ def charge_active_budget(mu, description=""):
     mu = _validate_mu(mu)
     description = str(description)
     with _LOCK:
-        budgets = []
-        for budget in _ACTIVE:
-            if not any(budget is b for b in budgets):
-                budgets.append(budget)
-        # Innermost first, so the error names the budget the user opened last.
+        budgets = _open_budgets()
         for budget in reversed(budgets):
             budget._check(mu, description)
         for budget in budgets:
