@@ -64,7 +64,9 @@ def plot(models, X, path):
     fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.2))
     for ax, model in zip(axes, models, strict=True):
         ax.scatter(X[:, 0], X[:, 1], s=6, color="0.6")
-        for mean, cov, w in zip(model.means_, model.covariances_, model.weights_, strict=True):
+        for mean, cov, w in zip(
+            model.means_, model.covariances_, model.weights_, strict=True
+        ):
             vals, vecs = np.linalg.eigh(cov)
             angle = np.linspace(0, 2 * np.pi, 100)
             circle = np.stack([np.cos(angle), np.sin(angle)])

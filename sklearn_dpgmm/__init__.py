@@ -3,6 +3,7 @@
 from ._estimator import DPGaussianMixture
 from .budget import BudgetExceededError, PrivacyBudget
 from .exceptions import InvalidParameterError, PrivacyLeakWarning
+from .release import ReleaseFormatError, load_release, save_release
 
 __version__ = "0.1.0"
 
@@ -12,5 +13,8 @@ __all__ = [
     "InvalidParameterError",
     "PrivacyBudget",
     "PrivacyLeakWarning",
+    "ReleaseFormatError",
+    "load_release",
+    "save_release",
     "__version__",
 ]
