@@ -123,10 +123,6 @@ def _clip_whitened(var_u, noise_level):
         return np.clip(var_u, f, 1.0 / f)
 
 
-def _whiten(v, w):
-    return v @ w if w.ndim == 2 else v * w
-
-
 def _unwhiten(u, w):
     # u = v W with W upper triangular (a precision Cholesky factor).
     return np.linalg.solve(w.T, u) if w.ndim == 2 else u / w
