@@ -124,8 +124,8 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         How each iteration's budget is split across the statistic groups.
         ``"uniform"`` gives every group the same share; ``"kl"`` minimises the
         expected KL divergence the noise causes, using only the previous
-        released parameters (see ``doc/mechanism.md``). Iterations always get
-        equal shares. ``"kl"`` is the default because it had lower KL in
+        released parameters (see ``doc/mechanism.md``). Across iterations the
+        share of the budget grows linearly with the iteration number. ``"kl"`` is the default because it had lower KL in
         ``doc/benchmarks.md``.
 
     compute_kl : bool, default=True
