@@ -125,8 +125,8 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         ``"uniform"`` gives every group the same share; ``"kl"`` minimises the
         expected KL divergence the noise causes, using only the previous
         released parameters (see ``doc/mechanism.md``). Across iterations the
-        share of the budget grows linearly with the iteration number. ``"kl"`` is the default because it had lower KL in
-        ``doc/benchmarks.md``.
+        share of the budget grows linearly with the iteration number. ``"kl"``
+        is the default because it had lower KL in ``doc/benchmarks.md``.
 
     compute_kl : bool, default=True
         Whether ``fit`` also fits a non-private
