@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 import sklearn_dpgmm._estimator as estimator_module
 from sklearn_dpgmm._statistics import NoiseScales
@@ -73,12 +72,6 @@ LR_DRAWS = 2000
 # Released-parameter audit: one sample per real fit.
 RELEASED_FITS = 3000
 BROKEN_FITS = 1000
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 # Guards the premise of every audit below: the added record is a worst case.

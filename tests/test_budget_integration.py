@@ -15,7 +15,6 @@ from dp_accounting.pld.privacy_loss_mechanism import GaussianPrivacyLoss
 from scipy.optimize import brentq
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
-from threadpoolctl import threadpool_limits
 
 import sklearn_dpgmm._estimator as estimator_module
 from sklearn_dpgmm import BudgetExceededError, DPGaussianMixture, PrivacyBudget
@@ -28,15 +27,6 @@ CV = 2
 
 # Both sides solve the same Gaussian privacy profile with independent code.
 RTOL = 1e-6
-
-
-# The fits make many tiny linear-algebra calls; a multi-threaded OpenBLAS on
-# busy cores makes each of them milliseconds slower, which would multiply this
-# module's runtime by about four.
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import NotFittedError
-from threadpoolctl import threadpool_limits
 
 from sklearn_dpgmm import DPGaussianMixture, InvalidParameterError, PrivacyLeakWarning
 from sklearn_dpgmm._estimator import _noise_generator
@@ -26,15 +25,6 @@ from sklearn_dpgmm.accounting import (
 )
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-
-# Every matrix in these tests is tiny (d <= 3), so BLAS threads bring no speed,
-# only contention: on a loaded 2-core machine OpenBLAS's spinning threads made
-# these tests ~10x slower. One BLAS thread keeps the run time predictable.
-@pytest.fixture(autouse=True, scope="module")
-def _single_blas_thread():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _blobs(n=200, seed=0, spread=0.5):

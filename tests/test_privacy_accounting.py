@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from dp_accounting.pld.privacy_loss_mechanism import GaussianPrivacyLoss
 from scipy.optimize import brentq
-from threadpoolctl import threadpool_limits
 
 import sklearn_dpgmm._estimator as estimator_module
 from sklearn_dpgmm import DPGaussianMixture
@@ -48,15 +47,6 @@ RTOL = 1e-6
 # width (pessimistic), so its epsilon for m releases is above the exact one by
 # at most m * PLD_INTERVAL. Coarse, to keep the test fast.
 PLD_INTERVAL = 1e-3
-
-
-# The fits make many tiny linear-algebra calls; a multi-threaded OpenBLAS on
-# busy cores makes each of them milliseconds slower, which would multiply this
-# module's runtime by about four.
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _data(seed=0):

@@ -15,20 +15,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from sklearn_dpgmm import DPGaussianMixture
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-
-# Every matrix in these tests is tiny (d <= 3), so BLAS threads bring no speed,
-# only contention: on a loaded 2-core machine OpenBLAS's spinning threads made
-# these tests ~10x slower. One BLAS thread keeps the run time predictable.
-@pytest.fixture(autouse=True, scope="module")
-def _single_blas_thread():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 # Per-feature scales of the reference data: one feature in thousands, one in

@@ -17,21 +17,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from sklearn_dpgmm import DPGaussianMixture, PrivacyLeakWarning
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-
-# Every matrix in these tests is small (tens of features at most), so BLAS
-# threads bring no speed, only contention: on a loaded 2-core machine
-# OpenBLAS's spinning threads made these tests several times slower. One BLAS
-# thread keeps the run time predictable.
-@pytest.fixture(autouse=True, scope="module")
-def _single_blas_thread():
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 # Constructor arguments for the common checks.
