@@ -2,8 +2,9 @@
 
 For every data set, epsilon and seed this fits ``DPGaussianMixture`` in several
 configurations and measures the KL divergence from the non-private
-:class:`sklearn.mixture.GaussianMixture` fitted on the same clipped data, by
-Monte Carlo (``KL_SAMPLES`` draws, fixed seed). It also reports
+:class:`sklearn.mixture.GaussianMixture` (best of five k-means starts) fitted
+on the same clipped data, by Monte Carlo (``KL_SAMPLES`` draws, fixed seed). It
+also reports
 
 * the data-independent reference: one Gaussian centred in the box with the
   variance of the uniform distribution over it (what a model that knows only
@@ -147,7 +148,12 @@ def measure(name, spec, epsilons, seeds):
     clipped = np.clip(X, lower, upper)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reference = GaussianMixture(k, covariance_type=ct, random_state=0).fit(clipped)
+        # Five k-means starts: with one, the reference itself landed in a poor
+        # local optimum on the 20-D set (KL from the truth 1.83 vs 0.03), and
+        # every private model was then measured against the wrong target.
+        reference = GaussianMixture(
+            k, covariance_type=ct, random_state=0, n_init=5
+        ).fit(clipped)
     rows = []
     base = dict(dataset=name, n=X.shape[0], d=d, k=k, covariance_type=ct)
     ref = kl_to_reference(reference, lower, upper, KL_SAMPLES, random_state=0)
@@ -207,11 +213,13 @@ def markdown(rows, epsilons, command, seconds):
         f"Median KL(non-private || private) in nats over {seeds} seeds "
         f"(delta={DELTA}, default `max_iter`, {KL_SAMPLES} Monte Carlo draws; "
         "brackets: interquartile range). `kl` is the default configuration "
-        '(`allocation="kl"`, `init_params="split"`). *data-independent* is '
-        "one Gaussian spread over the box; *sampling error* is KL(true || "
-        "non-private fit).",
+        '(`allocation="kl"`, `init_params="split"`); the non-private '
+        "reference is `GaussianMixture` with the best of 5 k-means starts on the "
+        "clipped data. *data-independent* is one Gaussian spread over the box; "
+        "*sampling error* is KL(true || non-private fit).",
         "",
     ]
+    lines += acceptance(stats, datasets, epsilons, rows) + [""]
     header = (
         "| data set | method | " + " | ".join(f"eps={e:g}" for e in epsilons) + " |"
     )
@@ -232,6 +240,41 @@ def markdown(rows, epsilons, command, seconds):
                     + " |"
                 )
     return "\n".join(lines)
+
+
+def acceptance(stats, datasets, epsilons, rows):
+    """The figures the acceptance criteria ask for, computed from the table."""
+    sizes = {r["dataset"]: r["n"] for r in rows}
+    out = [
+        "How much lower the median KL of `kl` is than that of `uniform`, at "
+        + ", ".join(f"epsilon={e:g}" for e in epsilons if e <= 1)
+        + " (negative: higher):",
+        "",
+    ]
+    for name in datasets:
+        ratios = [
+            stats[(name, "kl", e)][0] / stats[(name, "uniform", e)][0]
+            for e in epsilons
+            if e <= 1
+        ]
+        cells = ", ".join(f"{100 * (1 - r):.0f}%" for r in ratios)
+        out.append(f"- {name}: {cells}")
+    out += [
+        "",
+        "Default worse than the data-independent reference "
+        "(n >= 1000, epsilon >= 0.5):",
+        "",
+    ]
+    worse = [
+        f"{name} at epsilon={e:g}"
+        for name in datasets
+        for e in epsilons
+        if sizes[name] >= 1000
+        and e >= 0.5
+        and stats[(name, "kl", e)][0] > stats[(name, "data-independent", np.nan)][0]
+    ]
+    out.append("- " + (", ".join(worse) if worse else "none"))
+    return out
 
 
 def plot(rows, epsilons, path):
