@@ -17,7 +17,7 @@ markers) and ``doc/utility.png``; raw results into ``doc/utility_results.csv``.
 
 Usage::
 
-    python benchmarks/utility.py            # full run (about 30 minutes)
+    python benchmarks/utility.py            # full run (about 5 minutes)
     python benchmarks/utility.py --quick    # smoke test, under two minutes
 """
 
@@ -128,6 +128,7 @@ DATASETS = dict(
         synthetic("mix 5-D (n=1e4, k=5)", 10_000, 5, 5, 4.0, 1.2, 10.0),
         synthetic("mix 10-D (n=2e4, k=8)", 20_000, 10, 8, 5.0, 1.0, 12.0),
         synthetic("mix 20-D (n=2e4, k=5)", 20_000, 20, 5, 5.0, 1.0, 12.0),
+        synthetic("mix 10-D (n=1e5, k=10)", 100_000, 10, 10, 5.0, 1.0, 12.0),
         ("iris (n=150)", iris),
         ("wine (n=178, diag)", wine),
         ("digits (n=1797, diag)", digits),
@@ -285,7 +286,7 @@ def plot(rows, epsilons, path):
 
     stats = summarise(rows)
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
-    cols = 4
+    cols = 3
     nrows = int(np.ceil(len(datasets) / cols))
     fig, axes = plt.subplots(
         nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False
