@@ -17,6 +17,7 @@ from ._allocation import (
 )
 from ._gaussian import (
     COVARIANCE_TYPES,
+    estep_blocks,
     log_resp_blocks,
     precision_cholesky,
     precisions_from_cholesky,
@@ -734,12 +735,22 @@ def _exact_statistics(X, box, params, radius, covariance_type):
         ) from exc
     stats = empty_statistics(covariance_type, k, d)
     whitens = whitening(prec_chol, covariance_type, k, d)
-    blocks = log_resp_blocks(
+    blocks = estep_blocks(
         X, params.weights, params.means, prec_chol, covariance_type, box.to_z
     )
-    for z, wlp, log_norm in blocks:
-        resp = np.exp(wlp - log_norm[:, None])
-        accumulate(stats, z, resp, params.means, whitens, radius, covariance_type)
+    for block in blocks:
+        # The E-step's squared Mahalanobis distances are the squared norms of
+        # the whitened deviations; they set the clip factors.
+        accumulate(
+            stats,
+            block.rows,
+            block.resp,
+            params.means,
+            whitens,
+            radius,
+            covariance_type,
+            block.sq_mahalanobis,
+        )
     return stats, whitens
 
 

@@ -146,7 +146,7 @@ def _matrix_covariances(second, covariance_type, counts, whitens, shift_u, a, nu
         )
         whitens = whitens[:1]
     inv = np.linalg.inv(whitens)
-    cov = np.einsum("kji,kjl,klm->kim", inv, cov_u, inv)
+    cov = np.swapaxes(inv, 1, 2) @ cov_u @ inv
     cov = _clip_eigenvalues(cov, 0.0, np.sum(a**2))
     return cov if covariance_type == "full" else cov[0]
 
@@ -163,4 +163,4 @@ def _clip_eigenvalues(cov, low, high):
     cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
     eigval, eigvec = np.linalg.eigh(cov)
     eigval = np.clip(eigval, low, high)
-    return np.einsum("kij,kj,klj->kil", eigvec, eigval, eigvec)
+    return (eigvec * eigval[:, None, :]) @ np.swapaxes(eigvec, -1, -2)

@@ -145,23 +145,114 @@ def _clipped(z, centre, w, radius):
         return u, np.minimum(1.0, radius / norm)
 
 
-def accumulate(stats, z, resp, centres, whitens, radius, covariance_type):
-    """Add the terms of the records ``z`` (n, d) with responsibilities ``resp``."""
+def _triu_products_t(zt):
+    """Rows z_a * z_b (a <= b) of the upper triangle, shape (d(d+1)/2, n)."""
+    d, n = zt.shape
+    out = np.empty((d * (d + 1) // 2, n))
+    start = 0
+    for a in range(d):
+        np.multiply(zt[a], zt[a:], out=out[start : start + d - a])
+        start += d - a
+    return out
+
+
+# Use upper-triangle products (one matrix product for all components) when
+# there are at least this many components per feature; else one product per
+# component.
+PRODUCTS_RATIO = 0.5
+
+
+def _weighted_products(zt, weights):
+    """sum_i weights[j, i] z_i z_i^T for every row j of weights: (m, d, d)."""
+    d, n = zt.shape
+    m = weights.shape[0]
+    if m >= PRODUCTS_RATIO * (d + 1):
+        return _from_triu(weights @ _triu_products_t(zt).T, d)
+    out = np.empty((m, d, d))
+    for j in range(m):
+        out[j] = (zt * weights[j]) @ zt.T
+    return out
+
+
+def _from_triu(vech, d):
+    """Symmetric (k, d, d) matrices from their stacked upper triangles."""
+    iu = np.triu_indices(d)
+    out = np.zeros(vech.shape[:-1] + (d, d))
+    out[..., iu[0], iu[1]] = vech
+    out[..., iu[1], iu[0]] = vech
+    return out
+
+
+def accumulate(
+    stats, z, resp, centres, whitens, radius, covariance_type, sq_norms=None
+):
+    """Add the terms of the records ``z`` (n, d) with responsibilities ``resp``.
+
+    Same result as the per-component loop, computed for all components at once.
+    Deviations ``z_i - m_k`` are never formed: every sum over records is
+    expanded around a common reference point ``c`` (the mean of the centres),
+    so that it becomes a matrix product of component weights with ``z - c``
+    (or with its squares / upper-triangle products), and the whitening map
+    is applied to the (k, d) or (k, d, d) sums afterwards. ``sq_norms`` (n, k)
+    are the squared norms of the whitened deviations, i.e. the squared
+    Mahalanobis distances the E-step already computed; they set the clip
+    factors.
+    """
+    ct = covariance_type
+    k, d = centres.shape
     stats.counts += resp.sum(axis=0)
-    for k in range(resp.shape[1]):
-        u, factor = _clipped(z, centres[k], whitens[k], radius)
-        w1 = resp[:, k] * factor
+    if sq_norms is None:
+        sq_norms = _sq_norms(z, centres, whitens, ct)
+    if np.isinf(radius):
+        w1 = np.array(resp.T, order="C")
+        w2 = w1
+    else:
+        with np.errstate(divide="ignore"):
+            factor = np.sqrt(sq_norms.T)
+            np.divide(radius, factor, out=factor)
+            np.minimum(factor, 1.0, out=factor)
+        w1 = resp.T * factor
         w2 = w1 * factor
-        stats.first[k] += w1 @ u
-        if covariance_type == "full":
-            stats.second[k] += (u * w2[:, None]).T @ u
-        elif covariance_type == "tied":
-            stats.second += (u * w2[:, None]).T @ u
-        elif covariance_type == "diag":
-            stats.second[k] += w2 @ (u * u)
+    ref = centres.mean(axis=0)
+    zt = np.ascontiguousarray((z - ref).T)  # (d, n)
+    mc = centres - ref  # (k, d)
+    n1 = w1.sum(axis=1)
+    dev1 = w1 @ zt.T - n1[:, None] * mc  # sum_i w1_ik (z_i - m_k)
+    if ct in ("full", "tied"):
+        stats.first += np.einsum("kd,kde->ke", dev1, whitens)
+    else:
+        stats.first += dev1 * whitens
+    n2 = n1 if w2 is w1 else w2.sum(axis=1)
+    s2 = w2 @ zt.T  # (k, d)
+    if ct in ("full", "tied"):
+        if ct == "full":
+            raw = _weighted_products(zt, w2)  # sum_i w2_ik z_i z_i^T
+            cross = mc[:, :, None] * s2[:, None, :]
+            scatter = raw - cross - cross.transpose(0, 2, 1)
+            scatter += n2[:, None, None] * (mc[:, :, None] * mc[:, None, :])
+            stats.second += whitens.transpose(0, 2, 1) @ scatter @ whitens
         else:
-            stats.second[k] += w2 @ np.einsum("ij,ij->i", u, u)
+            raw = _weighted_products(zt, w2.sum(axis=0)[None, :])[0]
+            cross = mc.T @ s2
+            scatter = raw - cross - cross.T + (mc.T * n2) @ mc
+            w = whitens[0]
+            stats.second += w.T @ scatter @ w
+    elif ct == "diag":
+        sq_sum = w2 @ (zt * zt).T
+        sq_sum -= 2.0 * mc * s2
+        sq_sum += n2[:, None] * mc**2
+        stats.second += sq_sum * whitens**2
+    else:
+        stats.second += np.einsum("kn,nk->k", w2, sq_norms)
     return stats
+
+
+def _sq_norms(z, centres, whitens, ct):
+    out = np.empty((z.shape[0], centres.shape[0]))
+    for k in range(centres.shape[0]):
+        u = whiten(z - centres[k], whitens[k])
+        out[:, k] = np.einsum("ij,ij->i", u, u)
+    return out
 
 
 def record_terms(z, resp, centres, whitens, radius, covariance_type):
