@@ -109,7 +109,7 @@ def _pld_epsilon(noise_multipliers, delta):
 
 
 # Guards the whole accounting of a fit against an independent accountant, on
-# the grid of the issue: for every covariance type, allocation, initialisation,
+# a grid: for every covariance type, allocation, initialisation,
 # number of iterations, epsilon and delta,
 # * the fit adds noise exactly max_iter times, and the std of each group is its
 #   reported multiplier times its sensitivity (1, rho, rho^2 with
