@@ -13,9 +13,11 @@ they reveal more than any one of them. :class:`PrivacyBudget` bounds the total::
         search.fit(X)
     print(budget.epsilon_spent, budget.n_charges)
 
-While the ``with`` block is open, every fit charges its total Gaussian-DP
-parameter to the budget before it reads any data, and a fit that would take
-the total past the budget is refused with :class:`BudgetExceededError`.
+While the ``with`` block is open, every fit checks its total Gaussian-DP
+parameter against the budget before it reads any data, and a fit that would
+take the total past the budget is refused with :class:`BudgetExceededError`.
+The charge is recorded once the fit's inputs are validated, so a fit rejected
+for bad input costs nothing.
 
 Why a context manager and not an estimator parameter: :func:`sklearn.base.clone`
 deep-copies constructor parameters, so an accountant passed to the estimator
