@@ -218,3 +218,23 @@ def test_model_selection_loop_spends_the_composition(X, record_fits):
         np.sqrt(sum(_gaussian_mu(e, DELTA) ** 2 for e in epsilons)), rel=1e-8
     )
     assert max(epsilons) < budget.epsilon_spent < sum(epsilons)
+
+
+# Guards the order of checks in fit: a fit rejected for invalid input (NaN in
+# X, bounds of the wrong length, a bad init array) is refused before anything
+# is recorded, so it costs nothing; a valid fit afterwards is charged once.
+@pytest.mark.parametrize(
+    "kwargs, X",
+    [
+        (dict(bounds=BOUNDS), np.array([[0.0, np.nan], [1.0, 2.0]])),
+        (dict(bounds=([-5.0, -5.0, -5.0], [5.0, 5.0, 5.0])), np.zeros((4, 2))),
+        (dict(bounds=BOUNDS, means_init=np.zeros((3, 2))), np.zeros((4, 2))),
+    ],
+)
+def test_fit_rejected_for_bad_input_is_not_charged(kwargs, X):
+    with PrivacyBudget(epsilon=2.0, delta=DELTA) as budget:
+        with pytest.raises(ValueError, match=r"NaN|length|shape"):
+            DPGaussianMixture(2, compute_kl=False, **kwargs).fit(X)
+        assert budget.n_charges == 0
+        DPGaussianMixture(2, bounds=BOUNDS, compute_kl=False).fit(np.zeros((4, 2)))
+        assert budget.n_charges == 1
