@@ -18,6 +18,7 @@ from ._allocation import (
 from ._gaussian import (
     COVARIANCE_TYPES,
     estep_blocks,
+    full_covariances,
     log_resp_blocks,
     precision_cholesky,
     precisions_from_cholesky,
@@ -326,13 +327,13 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         check_active_budget(mu_total, self._describe())
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         box = self._box(X)
-        self._user_init(X.shape[1])
+        user = self._user_init(X.shape[1])
         charge_active_budget(mu_total, self._describe())
 
         rng = _noise_generator(self.random_state, stream=0)
         radius = clip_radius(X.shape[1], noisy=np.isfinite(mu_total))
         self._print_start(mu_total)
-        params, multipliers = self._run_em(X, box, mu_total, radius, rng)
+        params, multipliers = self._run_em(X, box, user, mu_total, radius, rng)
         self._store(box, params, multipliers, radius)
         self._print_end()
         if self.compute_kl:
@@ -342,14 +343,14 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             self.kl_to_nonprivate_stderr_ = np.nan
         return self
 
-    def _run_em(self, X, box, mu_total, radius, rng):
+    def _run_em(self, X, box, user, mu_total, radius, rng):
         """All private EM iterations; returns the final parameters (normalised
         units) and the noise multipliers of every release."""
         ct, d = self.covariance_type, X.shape[1]
         mu_iter = iteration_budgets(mu_total, self.max_iter)
         scales = noise_scales(radius)
         multipliers = np.zeros((self.max_iter, len(GROUPS)))
-        params = self._initial_params(box, rng, d)
+        params = self._initial_params(box, user, rng, d)
         active = self._schedule()
         shifts_sq = np.zeros(len(params.weights))
         for t in range(self.max_iter):
@@ -466,17 +467,19 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
 
     # ------------------------------------------------------------ initialise
 
-    def _initial_params(self, box, rng, n_features):
-        """Initial parameters in normalised units (public or data-independent)."""
+    def _initial_params(self, box, user, rng, n_features):
+        """Initial parameters in normalised units (public or data-independent).
+
+        ``user`` is the validated user initialisation from ``_user_init``.
+        """
         ct, k = self.covariance_type, self.n_components
-        if self.init_params == "split" and not self._user_init_given():
+        if self.init_params == "split" and user is None:
             return MixtureParams(
                 np.ones(1),
                 np.zeros((1, n_features)),
                 broad_covariances(box.half_widths, 1, ct),
             )
         init = random_init(box.half_widths, k, ct, rng)
-        user = self._user_init(n_features)
         if user is None:
             return init
         # Fill the arrays the user did not give from the data-independent
@@ -629,23 +632,16 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             )
         rng = _noise_generator(self.random_state, stream=1)
         counts = rng.multinomial(n_samples, self.weights_)
-        d = self.means_.shape[1]
+        k_all, d = self.means_.shape
+        covariances = full_covariances(
+            self.covariances_, self.covariance_type, k_all, d
+        )
         draws, labels = [], []
         for k, n_k in enumerate(counts):
-            chol = np.linalg.cholesky(self._component_covariance(k, d))
+            chol = np.linalg.cholesky(covariances[k])
             draws.append(self.means_[k] + rng.standard_normal((n_k, d)) @ chol.T)
             labels.append(np.full(n_k, k))
         return np.concatenate(draws), np.concatenate(labels)
-
-    def _component_covariance(self, k, d):
-        ct, cov = self.covariance_type, self.covariances_
-        if ct == "full":
-            return cov[k]
-        if ct == "tied":
-            return cov
-        if ct == "diag":
-            return np.diag(cov[k])
-        return np.eye(d) * cov[k]
 
     def _n_parameters(self):
         k, d = self.means_.shape
