@@ -736,7 +736,8 @@ def _exact_statistics(X, box, params, radius, covariance_type):
     )
     for block in blocks:
         # The E-step's squared Mahalanobis distances are the squared norms of
-        # the whitened deviations; they set the clip factors.
+        # the whitened deviations; they set the clip factors. Its centred rows
+        # (and their squares) enter the sums directly.
         accumulate(
             stats,
             block.rows,
@@ -746,7 +747,9 @@ def _exact_statistics(X, box, params, radius, covariance_type):
             radius,
             covariance_type,
             block.sq_mahalanobis,
+            block.expanded,
         )
+        del block  # free this block's arrays before the next is computed
     return stats, whitens
 
 

@@ -26,19 +26,33 @@ class Box:
     centre: np.ndarray
     scale: np.ndarray
     half_widths: np.ndarray
+    inv_scale: np.ndarray
 
     @classmethod
     def from_bounds(cls, lower, upper, covariance_type):
         centre = (lower + upper) / 2.0
         h = (upper - lower) / 2.0
         scale = np.full_like(h, h.max()) if covariance_type == "spherical" else h
-        return cls(lower, upper, centre, scale, h / scale)
+        return cls(lower, upper, centre, scale, h / scale, 1.0 / scale)
 
     def to_z(self, rows):
-        """Clip rows into the box and normalise (returns a new float64 array)."""
-        z = np.clip(np.asarray(rows, dtype=float), self.lower, self.upper)
-        z -= self.centre
-        z /= self.scale
+        """Normalise rows and clip them into the box (a new float64 array).
+
+        Normalising first and clipping to ``[-a_j, a_j]`` afterwards is the
+        same map as clipping to ``[lower, upper]`` first, but guarantees
+        ``|z_j| <= a_j`` exactly, whatever the rounding of the affine step,
+        and is faster: for full, tied and diagonal covariances (and spherical
+        ones on a box of equal widths) every ``a_j`` is 1, and clipping to a
+        scalar range costs a third of clipping to per-feature bounds.
+        """
+        z = np.subtract(rows, self.centre, dtype=float)
+        z *= self.inv_scale
+        a = self.half_widths
+        if np.all(a == 1.0):
+            np.clip(z, -1.0, 1.0, out=z)
+        else:
+            np.minimum(z, a, out=z)
+            np.maximum(z, -a, out=z)
         return z
 
     def params_to_x(self, params, covariance_type):

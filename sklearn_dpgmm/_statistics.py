@@ -184,7 +184,15 @@ def _from_triu(vech, d):
 
 
 def accumulate(
-    stats, z, resp, centres, whitens, radius, covariance_type, sq_norms=None
+    stats,
+    z,
+    resp,
+    centres,
+    whitens,
+    radius,
+    covariance_type,
+    sq_norms=None,
+    expanded=None,
 ):
     """Add the terms of the records ``z`` (n, d) with responsibilities ``resp``.
 
@@ -196,55 +204,78 @@ def accumulate(
     is applied to the (k, d) or (k, d, d) sums afterwards. ``sq_norms`` (n, k)
     are the squared norms of the whitened deviations, i.e. the squared
     Mahalanobis distances the E-step already computed; they set the clip
-    factors.
+    factors. ``expanded``, for the types other than full, is the E-step's
+    :class:`~sklearn_dpgmm._gaussian.Expanded` form of ``z``: ``z - c`` (and
+    its squares), reused rather than recomputed.
     """
     ct = covariance_type
-    k, d = centres.shape
     stats.counts += resp.sum(axis=0)
     if sq_norms is None:
         sq_norms = _sq_norms(z, centres, whitens, ct)
+    w1, w2 = _clip_weights(resp, sq_norms, radius)
+    if ct == "full":
+        _accumulate_full(stats, z, w1, w2, centres, whitens)
+        return stats
+    if expanded is None:
+        ref = centres.mean(axis=0)
+        zc = z - ref
+        squares = zc * zc if ct == "diag" else None
+    else:
+        ref, zc, squares = expanded
+    mc = centres - ref  # (k, d)
+    n1 = w1.sum(axis=1)
+    dev1 = w1 @ zc - n1[:, None] * mc  # sum_i w1_ik (z_i - m_k)
+    if ct == "tied":
+        stats.first += np.einsum("kd,kde->ke", dev1, whitens)
+    else:
+        stats.first += dev1 * whitens
+    if ct == "spherical":
+        # |w_ik|^2 = c_ik^2 |u_ik|^2: the squared norms weighted by w2.
+        stats.second += np.einsum("kn,nk->k", w2, sq_norms)
+        return stats
+    n2 = n1 if w2 is w1 else w2.sum(axis=1)
+    s2 = w2 @ zc  # (k, d)
+    if ct == "tied":
+        raw = (zc * w2.sum(axis=0)[:, None]).T @ zc
+        cross = mc.T @ s2
+        scatter = raw - cross - cross.T + (mc.T * n2) @ mc
+        w = whitens[0]
+        stats.second += w.T @ scatter @ w
+    else:
+        sq_sum = w2 @ squares
+        sq_sum -= 2.0 * mc * s2
+        sq_sum += n2[:, None] * mc**2
+        stats.second += sq_sum * whitens**2
+    return stats
+
+
+def _clip_weights(resp, sq_norms, radius):
+    """Component-major weights ``r_ik c_ik`` and ``r_ik c_ik^2``, (k, n)."""
     if np.isinf(radius):
         w1 = np.array(resp.T, order="C")
-        w2 = w1
-    else:
-        with np.errstate(divide="ignore"):
-            factor = np.sqrt(sq_norms.T)
-            np.divide(radius, factor, out=factor)
-            np.minimum(factor, 1.0, out=factor)
-        w1 = resp.T * factor
-        w2 = w1 * factor
+        return w1, w1
+    with np.errstate(divide="ignore"):
+        factor = np.sqrt(sq_norms.T)
+        np.divide(radius, factor, out=factor)
+        np.minimum(factor, 1.0, out=factor)
+    w1 = resp.T * factor
+    return w1, w1 * factor
+
+
+def _accumulate_full(stats, z, w1, w2, centres, whitens):
     ref = centres.mean(axis=0)
     zt = np.ascontiguousarray((z - ref).T)  # (d, n)
     mc = centres - ref  # (k, d)
     n1 = w1.sum(axis=1)
     dev1 = w1 @ zt.T - n1[:, None] * mc  # sum_i w1_ik (z_i - m_k)
-    if ct in ("full", "tied"):
-        stats.first += np.einsum("kd,kde->ke", dev1, whitens)
-    else:
-        stats.first += dev1 * whitens
+    stats.first += np.einsum("kd,kde->ke", dev1, whitens)
     n2 = n1 if w2 is w1 else w2.sum(axis=1)
     s2 = w2 @ zt.T  # (k, d)
-    if ct in ("full", "tied"):
-        if ct == "full":
-            raw = _weighted_products(zt, w2)  # sum_i w2_ik z_i z_i^T
-            cross = mc[:, :, None] * s2[:, None, :]
-            scatter = raw - cross - cross.transpose(0, 2, 1)
-            scatter += n2[:, None, None] * (mc[:, :, None] * mc[:, None, :])
-            stats.second += whitens.transpose(0, 2, 1) @ scatter @ whitens
-        else:
-            raw = _weighted_products(zt, w2.sum(axis=0)[None, :])[0]
-            cross = mc.T @ s2
-            scatter = raw - cross - cross.T + (mc.T * n2) @ mc
-            w = whitens[0]
-            stats.second += w.T @ scatter @ w
-    elif ct == "diag":
-        sq_sum = w2 @ (zt * zt).T
-        sq_sum -= 2.0 * mc * s2
-        sq_sum += n2[:, None] * mc**2
-        stats.second += sq_sum * whitens**2
-    else:
-        stats.second += np.einsum("kn,nk->k", w2, sq_norms)
-    return stats
+    raw = _weighted_products(zt, w2)  # sum_i w2_ik z_i z_i^T
+    cross = mc[:, :, None] * s2[:, None, :]
+    scatter = raw - cross - cross.transpose(0, 2, 1)
+    scatter += n2[:, None, None] * (mc[:, :, None] * mc[:, None, :])
+    stats.second += whitens.transpose(0, 2, 1) @ scatter @ whitens
 
 
 def _sq_norms(z, centres, whitens, ct):
