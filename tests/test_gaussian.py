@@ -356,3 +356,18 @@ def test_full_covariance_groups_stay_within_budget(monkeypatch):
     assert group * 256 * 50 * 8 <= _gaussian.TEMP_BYTES
     monkeypatch.setattr(_gaussian, "TEMP_BYTES", 1)
     assert comps.group_size(256) == 1
+
+
+@pytest.mark.parametrize(
+    ("k", "d"), [(1, 3), (2, 5), (2, 16), (2, 50), (3, 20), (8, 50)]
+)
+def test_rows_times_is_the_component_major_product(k, d):
+    # Guards both layouts of _rows_times (two components with d >= 16 take a
+    # different one): the result is (rows @ coef).T, C-ordered, so that the
+    # E-step's reductions over components run along the outer axis.
+    rng = np.random.default_rng(d * 10 + k)
+    rows = rng.normal(size=(37, d))
+    coef = np.ascontiguousarray(rng.normal(size=(d, k)))
+    got = _gaussian._rows_times(rows, coef)
+    assert got.shape == (k, 37) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, np.einsum("nd,dk->kn", rows, coef), rtol=1e-12)

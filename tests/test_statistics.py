@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sklearn_dpgmm import _gaussian
 from sklearn_dpgmm._estimator import _exact_statistics
 from sklearn_dpgmm._gaussian import (
     COVARIANCE_TYPES,
+    estep_blocks,
     log_resp_blocks,
     precision_cholesky,
 )
@@ -211,6 +213,55 @@ def test_record_terms_match_accumulated_statistics(covariance_type):
         second = second[..., iu[0], iu[1]]
     np.testing.assert_allclose(
         terms.second.sum(0) * scales.second, second.ravel(), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize(("k", "d"), [(3, 4), (2, 20)])
+def test_estep_blocks_feed_accumulate_exactly(monkeypatch, covariance_type, k, d):
+    # Guards the path a fit takes: accumulate() given, block by block, the
+    # E-step's squared distances (clip factors) and its centred rows and
+    # squares instead of recomputing them. The sums must equal the per-record
+    # terms computed one component at a time. Blocks of 7 rows put block
+    # edges inside the data; (2, 20) takes the two-component product layout.
+    monkeypatch.setattr(_gaussian, "TEMP_BYTES", 8)
+    monkeypatch.setattr(_gaussian, "MIN_BLOCK_ROWS", 7)
+    monkeypatch.setattr(_gaussian, "MIN_BLOCKS", 1)
+    rng = np.random.default_rng(11)
+    z = rng.uniform(-1, 1, size=(60, d))
+    params = random_params(rng, k, d, covariance_type, np.ones(d))
+    prec = precision_cholesky(params.covariances, covariance_type)
+    whitens = whitening(prec, covariance_type, k, d)
+    radius = clip_radius(d, noisy=True)
+    stats = empty_statistics(covariance_type, k, d)
+    resp = []
+    for block in estep_blocks(z, params.weights, params.means, prec, covariance_type):
+        assert (block.expanded is None) == (covariance_type == "full")
+        resp.append(block.resp)
+        accumulate(
+            stats,
+            block.rows,
+            block.resp,
+            params.means,
+            whitens,
+            radius,
+            covariance_type,
+            block.sq_mahalanobis,
+            block.expanded,
+        )
+    resp = np.concatenate(resp)
+    terms = record_terms(z, resp, params.means, whitens, radius, covariance_type)
+    scales = noise_scales(radius)
+    np.testing.assert_allclose(stats.counts, terms.counts.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(
+        stats.first.ravel(), terms.first.sum(0) * scales.first, rtol=1e-9
+    )
+    second = stats.second
+    if covariance_type in ("full", "tied"):
+        iu = np.triu_indices(d)
+        second = second[..., iu[0], iu[1]]
+    np.testing.assert_allclose(
+        second.ravel(), terms.second.sum(0) * scales.second, rtol=1e-9, atol=1e-9
     )
 
 
