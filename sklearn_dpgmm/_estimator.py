@@ -36,6 +36,7 @@ from ._statistics import (
     noise_stds,
     whitening,
 )
+from ._threads import serial_blas
 from .accounting import (
     epsilon_from_gdp,
     gdp_from_epsilon_delta,
@@ -354,20 +355,28 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         active = self._schedule()
         shifts_sq = np.zeros(len(params.weights))
         for t in range(self.max_iter):
-            if active[t] > len(params.weights):
-                params = split_components(params, active[t], ct, box.half_widths, rng)
-                shifts_sq = np.zeros(active[t])
-            coefficients = kl_coefficients(params.weights, shifts_sq, d, ct)
-            mus = split_iteration(
-                mu_iter[t],
-                coefficients,
-                [scales.counts, scales.first, scales.second],
-                self.allocation,
-            )
+            # Only the passes over X use multi-threaded BLAS; the (d, d)
+            # algebra around them runs on one thread (see _threads).
+            with serial_blas():
+                if active[t] > len(params.weights):
+                    params = split_components(
+                        params, active[t], ct, box.half_widths, rng
+                    )
+                    shifts_sq = np.zeros(active[t])
+                coefficients = kl_coefficients(params.weights, shifts_sq, d, ct)
+                mus = split_iteration(
+                    mu_iter[t],
+                    coefficients,
+                    [scales.counts, scales.first, scales.second],
+                    self.allocation,
+                )
+                prec_chol = _precision_cholesky(params.covariances, ct)
             if np.all(np.isfinite(mus)):
                 multipliers[t] = 1.0 / mus
-            new = self._iteration(X, box, params, radius, multipliers[t], rng)
-            shifts_sq = _whitened_shift_sq(params, new, ct)
+            new = self._iteration(
+                X, box, params, prec_chol, radius, multipliers[t], rng
+            )
+            shifts_sq = _whitened_shift_sq(params, prec_chol, new, ct)
             params = new
             self._print_iteration(t + 1)
         return params, multipliers
@@ -416,28 +425,30 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
             lower, upper = v.check_bounds(self.bounds, X.shape[1])
         return Box.from_bounds(lower, upper, self.covariance_type)
 
-    def _iteration(self, X, box, params, radius, multipliers, rng):
+    def _iteration(self, X, box, params, prec_chol, radius, multipliers, rng):
         """One private EM iteration in normalised units.
 
-        Responsibilities come from ``params`` (already released); deviations
-        from the released means are whitened by the released covariances and
-        clipped to ``radius``; each group gets Gaussian noise of
-        ``multipliers[g]`` times its scale.
+        Responsibilities come from ``params`` (already released, with
+        precision Cholesky factors ``prec_chol``); deviations from the
+        released means are whitened by the released covariances and clipped
+        to ``radius``; each group gets Gaussian noise of ``multipliers[g]``
+        times its scale.
         """
         ct = self.covariance_type
-        stats, whitens = _exact_statistics(X, box, params, radius, ct)
+        stats, whitens = _exact_statistics(X, box, params, radius, ct, prec_chol)
         stds = noise_stds(multipliers, noise_scales(radius))
         noisy = add_noise(stats, stds, ct, rng)
-        return m_step(
-            noisy,
-            params.means,
-            whitens,
-            ct,
-            box.half_widths,
-            stds,
-            pseudo_count(stds, _PRIOR_STRENGTH),
-            self.reg_covar / box.scale**2,
-        )
+        with serial_blas():
+            return m_step(
+                noisy,
+                params.means,
+                whitens,
+                ct,
+                box.half_widths,
+                stds,
+                pseudo_count(stds, _PRIOR_STRENGTH),
+                self.reg_covar / box.scale**2,
+            )
 
     def _store(self, box, params_z, multipliers, radius):
         ct = self.covariance_type
@@ -685,12 +696,11 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
         return -2 * self.score(X) * np.shape(X)[0] + 2 * self._n_parameters()
 
 
-def _whitened_shift_sq(old, new, covariance_type):
-    """Squared Mahalanobis length of each mean's move, under the old covariance."""
+def _whitened_shift_sq(old, old_prec_chol, new, covariance_type):
+    """Squared Mahalanobis length of each mean's move, under the old covariance
+    (whose precision Cholesky factors are ``old_prec_chol``)."""
     k, d = old.means.shape
-    whitens = whitening(
-        precision_cholesky(old.covariances, covariance_type), covariance_type, k, d
-    )
+    whitens = whitening(old_prec_chol, covariance_type, k, d)
     delta = new.means - old.means
     if whitens.ndim == 3:
         u = np.einsum("kd,kde->ke", delta, whitens)
@@ -716,19 +726,25 @@ def _noise_generator(random_state, stream):
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[stream])
 
 
-def _exact_statistics(X, box, params, radius, covariance_type):
-    """Whitened, clipped statistics of normalised X under ``params``.
-
-    Returns the statistics and the whitening maps used.
-    """
-    k, d = params.means.shape
+def _precision_cholesky(covariances, covariance_type):
     try:
-        prec_chol = precision_cholesky(params.covariances, covariance_type)
+        return precision_cholesky(covariances, covariance_type)
     except np.linalg.LinAlgError as exc:
         raise ValueError(
             "A covariance matrix is not positive definite; increase reg_covar "
             "(a positive value such as 1e-6 keeps every covariance invertible)."
         ) from exc
+
+
+def _exact_statistics(X, box, params, radius, covariance_type, prec_chol=None):
+    """Whitened, clipped statistics of normalised X under ``params``.
+
+    ``prec_chol`` are the precision Cholesky factors of ``params`` if already
+    known. Returns the statistics and the whitening maps used.
+    """
+    k, d = params.means.shape
+    if prec_chol is None:
+        prec_chol = _precision_cholesky(params.covariances, covariance_type)
     stats = empty_statistics(covariance_type, k, d)
     whitens = whitening(prec_chol, covariance_type, k, d)
     blocks = estep_blocks(

@@ -13,7 +13,7 @@ from sklearn_dpgmm._allocation import (
     split_iteration,
 )
 from sklearn_dpgmm._estimator import _exact_statistics, _whitened_shift_sq
-from sklearn_dpgmm._gaussian import COVARIANCE_TYPES
+from sklearn_dpgmm._gaussian import COVARIANCE_TYPES, precision_cholesky
 from sklearn_dpgmm._geometry import Box
 from sklearn_dpgmm._mstep import MixtureParams, m_step
 from sklearn_dpgmm._statistics import NoiseScales, add_noise
@@ -112,7 +112,14 @@ def test_expected_kl_matches_monte_carlo(covariance_type):
         for _ in range(200)
     ]
     predicted = expected_kl(
-        kl_coefficients(exact.weights, _whitened_shift_sq(params, exact, ct), d, ct),
+        kl_coefficients(
+            exact.weights,
+            _whitened_shift_sq(
+                params, precision_cholesky(params.covariances, ct), exact, ct
+            ),
+            d,
+            ct,
+        ),
         [stds.counts, stds.first, stds.second],
         stats.counts.sum(),
     )
