@@ -241,30 +241,26 @@ class _Components:
         return out
 
     def expand(self, X):
-        """The rows in the form the squared distances are computed from.
+        """The :class:`Expanded` rows the squared distances are computed from
+        (None for full covariances, which use the rows as they are).
 
-        For full covariances, ``X`` itself as float64. For the other types,
-        :class:`Expanded` rows: centred on ``centre`` and, for diagonal
-        covariances, their elementwise squares. Callers that also need these
-        (the sufficient statistics of a fit) reuse them instead of
-        recomputing them.
+        Callers that also need them (the sufficient statistics of a fit)
+        reuse them instead of recomputing them.
         """
         if self.covariance_type == "full":
-            return np.asarray(X, dtype=float)
-        centred = np.subtract(X, self.centre, dtype=float)
-        squares = centred * centred if self.covariance_type == "diag" else None
-        return Expanded(self.centre, centred, squares)
+            return None
+        return expand_rows(X, self.centre, self.covariance_type)
 
     def sq_mahalanobis_t(self, X, expanded=None):
         """Squared Mahalanobis distances, shape (n_components, n_rows).
 
         ``expanded``, if given, is ``self.expand(X)`` computed beforehand.
         """
+        ct = self.covariance_type
+        if ct == "full":
+            return self._full_sq_mahalanobis_t(np.asarray(X, dtype=float))
         if expanded is None:
             expanded = self.expand(X)
-        if self.covariance_type == "full":
-            return self._full_sq_mahalanobis_t(expanded)
-        ct = self.covariance_type
         xc = expanded.centred
         if ct == "tied":
             y = xc @ self.whiten  # (n, d) whitened rows
@@ -304,6 +300,14 @@ class Expanded(NamedTuple):
     centre: np.ndarray
     centred: np.ndarray
     squares: np.ndarray | None
+
+
+def expand_rows(X, centre, covariance_type):
+    """:class:`Expanded` rows: ``X - centre`` as float64, and its elementwise
+    squares for diagonal covariances."""
+    centred = np.subtract(X, centre, dtype=float)
+    squares = centred * centred if covariance_type == "diag" else None
+    return Expanded(centre, centred, squares)
 
 
 def _rows_times(rows, coef):
@@ -423,11 +427,11 @@ def estep_blocks(X, weights, means, prec_chol, covariance_type, transform=None):
     components, log_w, n_rows = _prepare(X, weights, means, prec_chol, covariance_type)
     for rows in _blocks(X, transform, n_rows):
         expanded = components.expand(rows)
-        wlp, sq = _weighted_log_prob_t(components, rows, log_w, True, expanded)
+        wlp, sq = _weighted_log_prob_t(
+            components, rows, log_w, keep_sq=True, expanded=expanded
+        )
         resp, total, log_norm = _normalise_t(wlp)
         resp /= total
-        if covariance_type == "full":
-            expanded = None
         yield EStepBlock(rows, resp.T, log_norm, sq.T, expanded)
         # Drop this block before the next one is allocated, so that no more
         # than one block's arrays are alive (if the caller lets go of it too).

