@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/speed.py            # full grid, about an hour on 2 cores
+    python benchmarks/speed.py            # full grid, 30-60 min on 2 cores
     python benchmarks/speed.py --quick    # smoke test, under two minutes
 
 Both estimators start from the same weights, means and precisions and run the
@@ -412,7 +412,10 @@ def threads_note(result):
         "this shared machine a BLAS call split over both cores waits for "
         "whichever core another job holds, and single fit times varied by up "
         "to 10x from run to run; with one thread both estimators do the same "
-        "arithmetic on one core and the ratios are reproducible."
+        "arithmetic on one core and the ratios are reproducible. "
+        "(DPGaussianMixture itself runs its small per-iteration matrix algebra "
+        "on one thread whatever the setting; the limit here applies to both "
+        "estimators' passes over X.)"
     )
 
 
@@ -563,18 +566,20 @@ def render_section(result, command):
     return "\n".join(lines) + "\n"
 
 
-def write_section(path, section):
-    """Replace the text between the speed markers, creating the file if need be."""
+def write_section(path, section, start_mark=START_MARK, end_mark=END_MARK):
+    """Replace the text between two markers (by default the speed markers),
+    creating the file if need be. ``section`` starts with ``start_mark`` and
+    ends with ``end_mark``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = text.find(START_MARK), text.find(END_MARK)
+    begin, end = text.find(start_mark), text.find(end_mark)
     if begin == -1 or end == -1 or end < begin:
         if begin != -1 or end != -1:
-            raise RuntimeError(f"{path}: unbalanced speed markers; fix them by hand")
+            raise RuntimeError(f"{path}: unbalanced {start_mark}; fix it by hand")
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        tail = text[end + len(END_MARK) :]
+        tail = text[end + len(end_mark) :]
         text = text[:begin] + section.rstrip("\n") + tail
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)

@@ -225,7 +225,7 @@ class DPGaussianMixture(DensityMixin, BaseEstimator):
     float32 input stays float32 in memory, and each block is converted to
     float64 as it is processed (all arithmetic is float64). With
     ``compute_kl=False``, memory beyond ``X`` does not grow with
-    ``n_samples`` (at most about 10 MiB in the speed benchmark). The small
+    ``n_samples`` (at most 12 MiB in the speed benchmark). The small
     matrix algebra between passes runs on one BLAS thread; the passes keep
     the caller's BLAS threads. ``doc/benchmarks.md`` compares time and memory
     with :class:`~sklearn.mixture.GaussianMixture`.
