@@ -219,36 +219,26 @@ def test_record_terms_match_accumulated_statistics(covariance_type):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize(("k", "d"), [(3, 4), (2, 20)])
 def test_estep_blocks_feed_accumulate_exactly(monkeypatch, covariance_type, k, d):
-    # Guards the path a fit takes: accumulate() given, block by block, the
-    # E-step's squared distances (clip factors) and its centred rows and
-    # squares instead of recomputing them. The sums must equal the per-record
-    # terms computed one component at a time. Blocks of 7 rows put block
-    # edges inside the data; (2, 20) takes the two-component product layout.
+    # Guards the path a fit takes (_exact_statistics): accumulate() given,
+    # block by block, the E-step's squared distances (clip factors) and its
+    # centred rows and squares instead of recomputing them. The sums must
+    # equal the per-record terms computed one component at a time. Blocks of
+    # 7 rows put block edges inside the data; (2, 20) takes the two-component
+    # product layout. The box [-1, 1]^d leaves z as it is.
     monkeypatch.setattr(_gaussian, "TEMP_BYTES", 8)
     monkeypatch.setattr(_gaussian, "MIN_BLOCK_ROWS", 7)
     monkeypatch.setattr(_gaussian, "MIN_BLOCKS", 1)
     rng = np.random.default_rng(11)
     z = rng.uniform(-1, 1, size=(60, d))
+    box = Box.from_bounds(-np.ones(d), np.ones(d), covariance_type)
     params = random_params(rng, k, d, covariance_type, np.ones(d))
-    prec = precision_cholesky(params.covariances, covariance_type)
-    whitens = whitening(prec, covariance_type, k, d)
     radius = clip_radius(d, noisy=True)
-    stats = empty_statistics(covariance_type, k, d)
+    stats, whitens = _exact_statistics(z, box, params, radius, covariance_type)
+    prec = precision_cholesky(params.covariances, covariance_type)
     resp = []
     for block in estep_blocks(z, params.weights, params.means, prec, covariance_type):
         assert (block.expanded is None) == (covariance_type == "full")
         resp.append(block.resp)
-        accumulate(
-            stats,
-            block.rows,
-            block.resp,
-            params.means,
-            whitens,
-            radius,
-            covariance_type,
-            block.sq_mahalanobis,
-            block.expanded,
-        )
     resp = np.concatenate(resp)
     terms = record_terms(z, resp, params.means, whitens, radius, covariance_type)
     scales = noise_scales(radius)
