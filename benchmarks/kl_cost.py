@@ -23,14 +23,13 @@ import datetime
 import gc
 import sys
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from speed import DOC, machine, make_data, write_section
+from speed import DOC, machine, make_data, peak_bytes, write_section
 
 from sklearn_dpgmm import DPGaussianMixture
 from sklearn_dpgmm._estimator import KL_N_SAMPLES, KL_SEED
@@ -76,16 +75,6 @@ def seconds(func):
     return time.perf_counter() - start
 
 
-def peak_mib(func):
-    gc.collect()
-    tracemalloc.start()
-    try:
-        func()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
 def measure(n, d, k, ct, log):
     X = make_data(n, d)
     model = private(k, ct, False).fit(X)
@@ -99,8 +88,8 @@ def measure(n, d, k, ct, log):
     row = {"n": n, "d": d, "k": k, "ct": ct}
     for name, func in parts.items():
         row[name] = float(np.median([seconds(func) for _ in range(REPEATS)]))
-    row["peak_without"] = peak_mib(parts["without"])
-    row["peak_with"] = peak_mib(parts["with"])
+    row["peak_without"] = peak_bytes(private(k, ct, False), X) / 2**20
+    row["peak_with"] = peak_bytes(private(k, ct, True), X) / 2**20
     row["x_mib"] = X.nbytes / 2**20
     log(
         f"n={n:>7} d={d:>2} k={k:>2} {ct:<9} without {row['without']:.3f} s "
